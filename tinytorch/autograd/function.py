@@ -1,0 +1,114 @@
+"""``Function``: an operation defined once, forward and backward together.
+
+Every differentiable operation in tinytorch is a subclass of ``Function`` with two static
+methods that work on plain NumPy arrays:
+
+* ``forward(ctx, *args)`` computes the result and stores on ``ctx`` what backward needs;
+* ``backward(ctx, grad_output)`` returns the gradient of the loss with respect to each
+  argument of forward (``None`` for arguments that need none), given the gradient with
+  respect to the output. It may return gradients in the broadcast shape of the output: the
+  engine sums them back to each input's shape (see ``engine.unbroadcast``). Each returned
+  array is either ``grad_output`` itself or a new array, never one new array for two inputs
+  (the engine may hand it to a leaf's ``.grad`` without copying).
+
+``Function.apply`` is the single place where the graph is recorded: when gradients are on and
+an input requires grad, the ``Context`` becomes the output's ``grad_fn`` and remembers where
+each input's gradient must go next. Example::
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad_output          # d(x^2)/dx = 2x
+
+    y = Square.apply(tinytorch.tensor([3.0], requires_grad=True))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinytorch.autograd import grad_mode
+
+
+class Context:
+    """What one call of a ``Function`` remembers for its backward, and its place in the graph.
+
+    Attributes set by ``Function.apply`` when it records the call:
+        function: the ``Function`` subclass that made the output.
+        next_steps: one entry per forward argument: the ``Context`` that made that input, the
+            input itself if it is a leaf tensor that requires grad, or ``None``.
+        needs_input_grad: one bool per forward argument.
+        shape, dtype: of the output, so the engine can check and shape incoming gradients.
+        retained: the output tensor if ``retain_grad()`` was called on it, else ``None``.
+    """
+
+    released = False
+    retained = None
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays that backward needs; they are released after backward runs."""
+        self.saved_tensors = arrays
+
+    def release(self) -> None:
+        """Drop everything this node holds (saved arrays, attributes, links to its inputs)."""
+        self.__dict__.clear()
+        self.released = True
+
+    def __repr__(self) -> str:
+        name = self.function.__name__ if "function" in self.__dict__ else "released"
+        return f"<{name}Backward>"
+
+
+class Function:
+    """Base class of differentiable operations; subclasses define ``forward`` and ``backward``."""
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any) -> np.ndarray:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad_output)")
+
+    @classmethod
+    def apply(cls, *args: Any) -> "tensor.Tensor":
+        """Run forward on the arrays behind ``args`` and record the call for backward.
+
+        Tensor arguments are passed to ``forward`` as their NumPy arrays; other arguments
+        (Python numbers, axes, shapes) are passed unchanged.
+        """
+        Tensor = tensor.Tensor
+        ctx = Context()
+        arrays = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
+        output = Tensor._from_array(cls.forward(ctx, *arrays))
+        # BEGIN SOLUTION 05 | stub: return output
+        if not grad_mode.is_grad_enabled():
+            return output
+        needs_input_grad = tuple(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
+        if not any(needs_input_grad):
+            return output
+        ctx.function = cls
+        ctx.needs_input_grad = needs_input_grad
+        ctx.next_steps = tuple(
+            (arg.grad_fn or arg) if needed else None for arg, needed in zip(args, needs_input_grad)
+        )
+        ctx.shape = output._data.shape
+        ctx.dtype = output._data.dtype
+        output._requires_grad = True
+        output.grad_fn = ctx
+        return output
+        # END SOLUTION
+
+
+# Tensor methods call Functions and Function.apply makes Tensors, so the two modules need each
+# other. Importing ``tensor`` last, once Context and Function exist, lets either load first;
+# ``apply`` looks up ``tensor.Tensor`` when it runs.
+from tinytorch import tensor  # noqa: E402

@@ -1,0 +1,81 @@
+"""Switching gradient recording on and off: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+
+One global flag decides whether ``Function.apply`` records the graph. Evaluation loops and
+optimizer updates turn it off, so they build no graph and keep no activations alive::
+
+    >>> import tinytorch as torch
+    >>> w = torch.ones(3, requires_grad=True)
+    >>> with torch.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on tensors that require grad are recorded for backward."""
+    return _grad_enabled
+
+
+class set_grad_enabled:  # noqa: N801 - PyTorch's name
+    """Set gradient recording on or off, as a call or as a context manager.
+
+    ``set_grad_enabled(False)`` takes effect at once; used with ``with`` it restores the
+    previous mode on exit. The context managers below also work as function decorators.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        self.previous = _grad_enabled
+        _grad_enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.previous
+
+
+class _GradModeContext:
+    """A context manager and decorator that runs its body with recording set to ``mode``."""
+
+    mode: bool
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.previous = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.previous
+
+    def __call__(self, function: _F) -> _F:
+        @functools.wraps(function)
+        def run_in_mode(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__():
+                return function(*args, **kwargs)
+
+        return run_in_mode  # type: ignore[return-value]
+
+
+class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Run a block (or a decorated function) without recording the graph."""
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Run a block (or a decorated function) with recording on, even inside ``no_grad``."""
+
+    mode = True

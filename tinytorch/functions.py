@@ -1,0 +1,124 @@
+"""PyTorch's top-level functions: ``tinytorch.cat``, ``tinytorch.exp``, ``tinytorch.sum``, ...
+
+Most are the matching ``Tensor`` method called as a function (``tinytorch.exp(x)`` is
+``x.exp()``); ``cat`` and ``stack`` join several tensors and exist only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tinytorch.ops import shape as shape_ops
+from tinytorch.tensor import Tensor, normalize_dim, where
+
+__all__ = [
+    "abs", "allclose", "argmax", "argmin", "cat", "chunk", "clamp", "clip", "cos", "equal",
+    "exp", "flatten", "gather", "is_tensor", "log", "logsumexp", "masked_fill", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "numel", "permute", "reshape", "sin",
+    "split", "sqrt", "square", "squeeze", "stack", "std", "sum", "t", "transpose", "tril",
+    "triu", "unsqueeze", "var", "where", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
+    "concat", "concatenate", "unbind", "narrow", "norm",
+]  # fmt: skip
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension; all other sizes must match."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of tensors")
+    first = tensors[0]
+    axis = normalize_dim(dim, first.ndim)
+    for position, other in enumerate(tensors[1:], start=1):
+        if other.ndim != first.ndim or any(
+            a != b for i, (a, b) in enumerate(zip(first.shape, other.shape)) if i != axis
+        ):
+            raise RuntimeError(
+                f"cat: sizes of tensors must match except in dimension {dim}; tensor 0 has "
+                f"shape {first.shape} but tensor {position} has shape {other.shape}"
+            )
+    return shape_ops.Cat.apply(axis, *tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dimension ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of tensors")
+    for position, other in enumerate(tensors[1:], start=1):
+        if other.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {tensors[0].shape} at "
+                f"entry 0 and {other.shape} at entry {position}"
+            )
+    axis = normalize_dim(dim, tensors[0].ndim + 1)
+    return cat([tensor.unsqueeze(axis) for tensor in tensors], axis)
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:  # noqa: A002
+    return input.numel()
+
+
+def _method(name: str) -> Any:
+    """The function form ``tinytorch.NAME(input, ...)`` of the method ``Tensor.NAME``."""
+    method = getattr(Tensor, name)
+
+    def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+        return method(input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``tinytorch.{name}(input, ...)`` is ``input.{name}(...)``."
+    return function
+
+
+abs = _method("abs")  # noqa: A001
+allclose = _method("allclose")
+argmax = _method("argmax")
+argmin = _method("argmin")
+chunk = _method("chunk")
+clamp = _method("clamp")
+clip = _method("clip")
+cos = _method("cos")
+equal = _method("equal")
+exp = _method("exp")
+flatten = _method("flatten")
+gather = _method("gather")
+log = _method("log")
+logsumexp = _method("logsumexp")
+masked_fill = _method("masked_fill")
+matmul = _method("matmul")
+max = _method("max")  # noqa: A001
+maximum = _method("maximum")
+mean = _method("mean")
+min = _method("min")  # noqa: A001
+minimum = _method("minimum")
+narrow = _method("narrow")
+norm = _method("norm")
+permute = _method("permute")
+reshape = _method("reshape")
+sin = _method("sin")
+split = _method("split")
+sqrt = _method("sqrt")
+square = _method("square")
+squeeze = _method("squeeze")
+std = _method("std")
+sum = _method("sum")  # noqa: A001
+t = _method("t")
+transpose = _method("transpose")
+tril = _method("tril")
+triu = _method("triu")
+unbind = _method("unbind")
+unsqueeze = _method("unsqueeze")
+var = _method("var")
+relu = _method("relu")
+sigmoid = _method("sigmoid")
+tanh = _method("tanh")
+softmax = _method("softmax")
+log_softmax = _method("log_softmax")

@@ -1,0 +1,326 @@
+"""Activation functions: relu, leaky_relu, sigmoid, tanh, gelu, silu, softmax, log_softmax.
+
+Each is a ``Function`` (forward in module 02, backward in module 05) plus the functional form
+that scripts call, with PyTorch's signature: ``relu(x)``, ``softmax(x, dim=1)``. The first six
+act element by element, so each backward is the incoming gradient times the local derivative.
+``softmax`` and ``log_softmax`` mix the elements along ``dim``; their backward passes use the
+closed forms of their Jacobian-vector products, so no (n, n) Jacobian is ever built::
+
+    >>> import tinytorch as torch
+    >>> torch.tensor([-1.0, 0.0, 2.0]).relu()
+    tensor([0., 0., 2.])
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinytorch.autograd.function import Context, Function
+
+if TYPE_CHECKING:
+    from tinytorch.tensor import Tensor
+
+
+def stable_sigmoid(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-a) without overflow: e^-|a| <= 1 never overflows.
+
+    For a >= 0 it is 1 / (1 + e^-a); for a < 0 the same value written as e^a / (1 + e^a).
+    """
+    small = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + small), small / (1 + small))
+
+
+def erf(a: np.ndarray) -> np.ndarray:
+    """The error function erf(a) = 2/sqrt(pi) * integral_0^a e^(-t^2) dt, element-wise.
+
+    NumPy has no erf, so this uses the Chebyshev fit of erfc(|a|) from Numerical Recipes
+    (section 6.2), whose relative error is below 1.2e-7 everywhere, and erf(-a) = -erf(a).
+    """
+    z = np.abs(a)
+    t = 1 / (1 + 0.5 * z)
+    coefficients = (
+        (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806)
+        + (0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+    )
+    poly = np.zeros_like(t)
+    for coefficient in reversed(coefficients):
+        poly = coefficient + t * poly
+    erfc = t * np.exp(-z * z + poly)
+    return np.sign(a) * (1 - erfc)
+
+
+class ReLU(Function):
+    """out = max(a, 0);  d out/d a = 1 where a > 0, else 0 (0 at a = 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION 02
+        out = np.maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION 05
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+        # END SOLUTION
+
+
+class LeakyReLU(Function):
+    """out = a if a > 0 else slope * a;  d out/d a = 1 where a > 0, else slope."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, negative_slope: float) -> np.ndarray:
+        # BEGIN SOLUTION 02
+        positive = a > 0
+        ctx.save_for_backward(positive)
+        ctx.negative_slope = negative_slope
+        return np.where(positive, a, a * negative_slope)
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        # BEGIN SOLUTION 05
+        (positive,) = ctx.saved_tensors
+        return np.where(positive, grad, grad * ctx.negative_slope), None
+        # END SOLUTION
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + e^-a);  d out/d a = out * (1 - out)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION 02
+        out = stable_sigmoid(a)
+        ctx.save_for_backward(out)
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION 05
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+        # END SOLUTION
+
+
+class Tanh(Function):
+    """out = tanh(a);  d out/d a = 1 - out^2."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION 02
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION 05
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+        # END SOLUTION
+
+
+class GELU(Function):
+    """out = a * Phi(a), Phi the standard normal CDF;  d out/d a = Phi(a) + a * phi(a).
+
+    Phi(a) = (1 + erf(a / sqrt(2))) / 2 and phi(a) = e^(-a^2 / 2) / sqrt(2 pi) its density.
+    With ``approximate='tanh'``, Phi(a) is replaced by (1 + tanh(u)) / 2 with
+    u = sqrt(2/pi) (a + 0.044715 a^3), whose derivative is (1 - tanh(u)^2) du/da / 2.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, approximate: str) -> np.ndarray:
+        # BEGIN SOLUTION 02
+        if approximate == "tanh":
+            tanh_u = np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a**3))
+            cdf = 0.5 * (1 + tanh_u)
+            ctx.save_for_backward(a, cdf, tanh_u)
+        else:
+            cdf = 0.5 * (1 + erf(a / math.sqrt(2)))
+            ctx.save_for_backward(a, cdf)
+        ctx.approximate = approximate
+        return a * cdf
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        # BEGIN SOLUTION 05
+        if ctx.approximate == "tanh":
+            a, cdf, tanh_u = ctx.saved_tensors
+            du_da = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * a * a)
+            slope = cdf + a * 0.5 * (1 - tanh_u * tanh_u) * du_da
+        else:
+            a, cdf = ctx.saved_tensors
+            slope = cdf + a * np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+        return grad * slope, None
+        # END SOLUTION
+
+
+class SiLU(Function):
+    """out = a * sigmoid(a);  d out/d a = s + a * s * (1 - s) with s = sigmoid(a)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION 02
+        s = stable_sigmoid(a)
+        ctx.save_for_backward(a, s)
+        return a * s
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION 05
+        a, s = ctx.saved_tensors
+        return grad * s * (1 + a * (1 - s))
+        # END SOLUTION
+
+
+class Softmax(Function):
+    """out_i = e^(a_i - m) / sum_j e^(a_j - m) along ``axis``, m = max_j a_j (no overflow).
+
+    Backward (Jacobian-vector product): grad_a = out * (grad - sum_j grad_j out_j).
+    ``axis`` is None for a 0-d input (whose softmax is 1).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int | None) -> np.ndarray:
+        # BEGIN SOLUTION 02
+        exps = np.exp(a - np.max(a, axis=axis, keepdims=True))
+        out = exps / np.sum(exps, axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        # BEGIN SOLUTION 05
+        (out,) = ctx.saved_tensors
+        weighted = np.sum(grad * out, axis=ctx.axis, keepdims=True)
+        return out * (grad - weighted), None
+        # END SOLUTION
+
+
+class LogSoftmax(Function):
+    """out_i = a_i - m - log(sum_j e^(a_j - m)) along ``axis``, m = max_j a_j.
+
+    Computed directly (never as log(softmax)), so a tiny probability gives a large negative
+    number instead of log(0) = -inf. Backward: grad_a = grad - e^out * sum_j grad_j.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int | None) -> np.ndarray:
+        # BEGIN SOLUTION 02
+        shifted = a - np.max(a, axis=axis, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        # BEGIN SOLUTION 05
+        (out,) = ctx.saved_tensors
+        return grad - np.exp(out) * np.sum(grad, axis=ctx.axis, keepdims=True), None
+        # END SOLUTION
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - PyTorch's name
+    """max(input, 0) element-wise. ``inplace`` is accepted for PyTorch scripts; the result is
+    always a new tensor. Example: ``relu(tensor([-1., 2.]))`` is ``tensor([0., 2.])``."""
+    return ReLU.apply(input)
+
+
+def leaky_relu(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    negative_slope: float = 0.01,
+    inplace: bool = False,
+) -> Tensor:
+    """input where positive, else negative_slope * input. Example: ``leaky_relu(x, 0.1)``."""
+    return LeakyReLU.apply(input, negative_slope)
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """1 / (1 + e^-input), stable for any magnitude. ``sigmoid(tensor([0.]))`` is 0.5."""
+    return Sigmoid.apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The hyperbolic tangent, element-wise, with values in (-1, 1)."""
+    return Tanh.apply(input)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - PyTorch's name
+    """input * Phi(input), the Gaussian error linear unit; ``approximate='tanh'`` uses the tanh
+    approximation of Phi (as GPT-2 did). Example: ``gelu(x, approximate='tanh')``."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - PyTorch's name
+    """input * sigmoid(input), also called swish. ``inplace`` is accepted and ignored."""
+    return SiLU.apply(input)
+
+
+def softmax_axis(input: Tensor, dim: int | None, name: str) -> int | None:
+    """The NumPy axis for ``dim`` of ``input`` (None for a 0-d input), checked.
+
+    ``dim=None`` picks PyTorch's legacy implicit dimension (0 for 0-, 1- and 3-d inputs, else 1)
+    with a warning, as PyTorch does.
+    """
+    ndim = input.ndim
+    if dim is None:
+        dim = 0 if ndim in (0, 1, 3) else 1
+        warnings.warn(
+            f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+            f"include dim=X as an argument.",
+            stacklevel=3,
+        )
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not low <= dim <= high:
+        raise IndexError(
+            f"{name}: dim {dim} is out of range for an input of shape {tuple(input.shape)} "
+            f"(expected a dim in [{low}, {high}])"
+        )
+    return dim % ndim if ndim else None
+
+
+def softmax(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    dim: int | None = None,
+    _stacklevel: int = 3,
+    dtype: Any = None,
+) -> Tensor:
+    """Probabilities along ``dim``: non-negative, summing to 1, in the order of ``input``.
+
+    Shapes: any input; the output has the same shape. ``dtype`` converts the input first.
+    Example: ``softmax(tensor([[1., 1.]]), dim=1)`` is ``tensor([[0.5, 0.5]])``.
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(input, softmax_axis(input, dim, "softmax"))
+
+
+def log_softmax(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    dim: int | None = None,
+    _stacklevel: int = 3,
+    dtype: Any = None,
+) -> Tensor:
+    """log(softmax(input, dim)), computed stably in one step. Same shapes and arguments as
+    ``softmax``. Example: ``log_softmax(tensor([0., 0.]), dim=0)`` is ``[-0.6931, -0.6931]``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return LogSoftmax.apply(input, softmax_axis(input, dim, "log_softmax"))

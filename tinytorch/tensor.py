@@ -1,0 +1,923 @@
+"""``Tensor``: an n-dimensional array that can record how it was computed.
+
+A tensor holds a NumPy array (``_data``) and, for automatic differentiation, three more things:
+``requires_grad`` (should gradients flow to it), ``grad`` (the gradient after ``backward``) and
+``grad_fn`` (the node of the graph that produced it, ``None`` for leaves). Every differentiable
+method below calls a ``Function`` from ``tinytorch.ops``; non-differentiable ones (comparisons,
+argmax, in-place updates) work on the array directly. Example::
+
+    >>> import tinytorch as torch
+    >>> x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> loss = (x @ x.T).sum()
+    >>> loss.backward()
+    >>> x.grad
+    tensor([[ 8., 12.],
+            [ 8., 12.]])
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tinytorch import dtypes
+from tinytorch import random as tt_random
+from tinytorch.autograd import engine, grad_mode
+from tinytorch.ops import activation, arithmetic, pointwise, reduction
+from tinytorch.ops import shape as shape_ops
+
+Number = int | float | bool
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)`` and ``min(dim)`` return: the values and where they were found."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    """``dim`` as a non-negative axis of an ``ndim``-dimensional tensor (-1 is the last)."""
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not low <= dim <= high:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
+        )
+    return dim % ndim if ndim else 0
+
+
+def normalize_dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...] | None:
+    """A ``dim=`` argument (None, an int or several) as a sorted tuple of axes, or None."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if ndim == 0:
+        return None
+    return tuple(sorted({normalize_dim(int(d), ndim) for d in dims}))
+
+
+def sizes_argument(sizes: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept sizes as ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])``, as PyTorch does."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, np.ndarray)):
+        sizes = tuple(sizes[0])
+    return tuple(int(size) for size in sizes)
+
+
+def as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Turn Python data, a NumPy array or a Tensor into an array, with PyTorch's dtype rules.
+
+    Python floats become float32 (the default float type) and Python ints int64; arrays keep
+    their dtype unless ``dtype`` is given.
+    """
+    numpy_dtype = dtypes.to_numpy_dtype(dtype)
+    if isinstance(data, Tensor):
+        array = data._data
+    elif isinstance(data, np.ndarray):
+        array = data
+    else:
+        array = np.array(data)
+        if array.dtype == np.float64 and numpy_dtype is None:
+            numpy_dtype = dtypes.default_float
+    if array.dtype.kind in "OUS":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} of {array.dtype}")
+    if numpy_dtype is not None and array.dtype != numpy_dtype:
+        array = array.astype(numpy_dtype)
+    dtypes.from_numpy_dtype(array.dtype)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array of one dtype, with optional gradient tracking."""
+
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "__weakref__")
+    # NumPy defers to Tensor's reflected operators (array + tensor -> Tensor.__radd__).
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        self._data = as_array(data)
+        self.grad: Tensor | None = None
+        self.grad_fn = None
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _from_array(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """Wrap an array without copying or checking it (framework code only)."""
+        tensor = object.__new__(cls)
+        tensor._data = array
+        tensor._requires_grad = requires_grad
+        tensor.grad = None
+        tensor.grad_fn = None
+        return tensor
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def device(self) -> str:
+        """Always ``'cpu'``: tinytorch computes with NumPy on the CPU."""
+        return "cpu"
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only tensors of floating point dtype can require gradients, but this one is "
+                f"{self.dtype}; convert it first with .float()"
+            )
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad can only be switched off on leaf tensors; use .detach() to get "
+                "a tensor outside the graph"
+            )
+        self._requires_grad = bool(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user, not by an operation that recorded a graph."""
+        return self.grad_fn is None
+
+    @property
+    def data(self) -> Tensor:
+        """The same values as a tensor outside the graph (shares memory with this one)."""
+        return Tensor._from_array(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = as_array(value)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """All dimensions reversed (the matrix transpose for 2-D tensors)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The last two dimensions swapped (a batch of transposed matrices)."""
+        return self.transpose(-2, -1)
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        return self.shape if dim is None else self.shape[normalize_dim(dim, self.ndim)]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return self._data.flags.c_contiguous
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self._data, separator=", ", prefix="tensor(", precision=4, threshold=1000
+        )
+        extras = []
+        if self._data.dtype not in (np.float32, np.int64, np.bool_) or self._data.size == 0:
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # ------------------------------------------------------------------ conversion
+    def item(self) -> Number:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to a Python "
+                f"number; index it first or reduce it (e.g. .sum())"
+            )
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The NumPy array behind this tensor (shared memory: changes show on both sides)."""
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} elements is ambiguous; use "
+                ".any() or .all()"
+            )
+        return bool(self._data.item())
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Convert to a dtype (``to(torch.float64)``); devices other than 'cpu' are refused."""
+        dtype = kwargs.get("dtype")
+        for arg in (*args, kwargs.get("device")):
+            if isinstance(arg, dtypes.dtype):
+                dtype = arg
+            elif isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif arg is not None and str(arg) != "cpu":
+                raise RuntimeError(f"tinytorch runs on the CPU only; got device {arg!r}")
+        return self if dtype is None else self.type(dtype)
+
+    def type(self, dtype: dtypes.dtype) -> Tensor:
+        """This tensor converted to ``dtype`` (itself if it already has that dtype)."""
+        numpy_dtype = dtypes.to_numpy_dtype(dtype)
+        if numpy_dtype == self._data.dtype:
+            return self
+        return pointwise.Cast.apply(self, numpy_dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.type(other.dtype)
+
+    def float(self) -> Tensor:
+        return self.type(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.type(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.type(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.type(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.type(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.type(dtypes.bool)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def detach(self) -> Tensor:
+        """The same values (shared memory) outside the graph: no grad_fn, no requires_grad."""
+        return Tensor._from_array(self._data)
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory; gradients flow back to this tensor."""
+        return shape_ops.Clone.apply(self)
+
+    def contiguous(self) -> Tensor:
+        """This tensor if its memory is in row-major order already, else a row-major copy."""
+        return self if self._data.flags.c_contiguous else self.clone()
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool = False) -> None:
+        """Compute d self / d leaf for every leaf that requires grad; add it to ``leaf.grad``.
+
+        ``gradient`` is d loss / d self; it may be left out when ``self`` has one element.
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn: "
+                "nothing in this computation requires gradients (create the inputs with "
+                "requires_grad=True, and do not compute under no_grad)"
+            )
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; this tensor has "
+                    f"shape {self.shape}: pass gradient= of that shape, or reduce it first"
+                )
+            seed = np.ones_like(self._data)
+        else:
+            seed = as_array(gradient, self._data.dtype)
+            if seed.shape != self.shape:
+                raise RuntimeError(
+                    f"backward: gradient has shape {seed.shape}, but the tensor has shape "
+                    f"{self.shape}; they must match"
+                )
+        engine.run_backward(self, seed, retain_graph=retain_graph)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if self.grad_fn is not None:
+            self.grad_fn.retained = self
+        elif not self._requires_grad:
+            raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+
+    # ------------------------------------------------------------------ arithmetic
+    def _operand(self, other: Any) -> Any:
+        """``other`` ready for a binary operation with this tensor.
+
+        Python numbers stay numbers (NumPy keeps the tensor's dtype for them, as PyTorch
+        does); everything else becomes a tensor.
+        """
+        if isinstance(other, (Tensor, builtins.int, builtins.float, builtins.bool)):
+            return other
+        return Tensor(other)
+
+    def _floating(self, other: Any) -> Tensor:
+        """This tensor as float32 if it is integral and ``other`` is a Python float."""
+        if isinstance(other, builtins.float) and self._data.dtype.kind in "iub":
+            return self.float()
+        return self
+
+    def add(self, other: Any, alpha: Number = 1) -> Tensor:
+        other = self._operand(other)
+        if alpha != 1:
+            other = other * alpha
+        return arithmetic.Add.apply(self._floating(other), other)
+
+    def sub(self, other: Any, alpha: Number = 1) -> Tensor:
+        other = self._operand(other)
+        if alpha != 1:
+            other = other * alpha
+        return arithmetic.Sub.apply(self._floating(other), other)
+
+    def mul(self, other: Any) -> Tensor:
+        other = self._operand(other)
+        return arithmetic.Mul.apply(self._floating(other), other)
+
+    def div(self, other: Any) -> Tensor:
+        other = self._operand(other)
+        numerator = self if self.is_floating_point() else self.float()
+        if isinstance(other, Tensor) and not other.is_floating_point():
+            other = other.float()
+        return arithmetic.Div.apply(numerator, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        exponent = self._operand(exponent)
+        return arithmetic.Pow.apply(self._floating(exponent), exponent)
+
+    def matmul(self, other: Tensor) -> Tensor:
+        return arithmetic.MatMul.apply(self, self._operand(other))
+
+    def neg(self) -> Tensor:
+        return arithmetic.Neg.apply(self)
+
+    __add__ = add
+    __sub__ = sub
+    __mul__ = mul
+    __truediv__ = div
+    __pow__ = pow
+    __matmul__ = matmul
+    __neg__ = neg
+    __hash__ = object.__hash__
+
+    def __radd__(self, other: Any) -> Tensor:
+        return self.add(other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return arithmetic.Sub.apply(self._operand(other), self._floating(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self.mul(other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        numerator = self._operand(other)
+        return arithmetic.Div.apply(numerator, self if self.is_floating_point() else self.float())
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return arithmetic.Pow.apply(self._operand(other), self._floating(other))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return arithmetic.MatMul.apply(self._operand(other), self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        """Floor division; not differentiable (its gradient is zero almost everywhere)."""
+        return Tensor._from_array(np.floor_divide(self._data, as_array(other)))
+
+    def __mod__(self, other: Any) -> Tensor:
+        """Remainder with the sign of the divisor, as in Python; not differentiable."""
+        return Tensor._from_array(np.mod(self._data, as_array(other)))
+
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
+    # ------------------------------------------------------------------ pointwise
+    def exp(self) -> Tensor:
+        return pointwise.Exp.apply(self._as_float())
+
+    def log(self) -> Tensor:
+        return pointwise.Log.apply(self._as_float())
+
+    def sqrt(self) -> Tensor:
+        return pointwise.Sqrt.apply(self._as_float())
+
+    def rsqrt(self) -> Tensor:
+        return 1 / self.sqrt()
+
+    def sin(self) -> Tensor:
+        return pointwise.Sin.apply(self._as_float())
+
+    def cos(self) -> Tensor:
+        return pointwise.Cos.apply(self._as_float())
+
+    def abs(self) -> Tensor:
+        return pointwise.Abs.apply(self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element; not differentiable."""
+        return Tensor._from_array(np.sign(self._data))
+
+    def square(self) -> Tensor:
+        return arithmetic.Mul.apply(self, self)
+
+    def clamp(self, min: Number | None = None, max: Number | None = None) -> Tensor:  # noqa: A002
+        if min is None and max is None:
+            raise RuntimeError("clamp: at least one of min and max must be given")
+        return pointwise.Clamp.apply(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: Tensor) -> Tensor:
+        return pointwise.Maximum.apply(self, self._operand(other))
+
+    def minimum(self, other: Tensor) -> Tensor:
+        return pointwise.Minimum.apply(self, self._operand(other))
+
+    def where(self, condition: Tensor, other: Any) -> Tensor:
+        """Elements of self where ``condition`` holds, else of ``other``."""
+        return where(condition, self, other)
+
+    def relu(self) -> Tensor:
+        return activation.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        return activation.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return activation.tanh(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        return activation.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return activation.log_softmax(self, dim)
+
+    def _as_float(self) -> Tensor:
+        """This tensor, converted to float32 first if it is integral (as torch.exp does)."""
+        return self if self._data.dtype.kind == "f" else self.float()
+
+    # ------------------------------------------------------------------ comparisons
+    def _compare(self, other: Any, compare: np.ufunc) -> Tensor:
+        return Tensor._from_array(compare(self._data, as_array(other)))
+
+    def eq(self, other: Any) -> Tensor:
+        return self._compare(other, np.equal)
+
+    def ne(self, other: Any) -> Tensor:
+        return self._compare(other, np.not_equal)
+
+    def lt(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def le(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def gt(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def ge(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    __eq__ = eq  # type: ignore[assignment]
+    __ne__ = ne  # type: ignore[assignment]
+    __lt__ = lt
+    __le__ = le
+    __gt__ = gt
+    __ge__ = ge
+
+    def logical_not(self) -> Tensor:
+        return Tensor._from_array(np.logical_not(self._data))
+
+    __invert__ = logical_not
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_and if self.dtype is dtypes.bool else np.bitwise_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_or if self.dtype is dtypes.bool else np.bitwise_or)
+
+    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        axes = normalize_dims(dim, self.ndim)
+        return Tensor._from_array(np.all(self._data, axis=axes, keepdims=keepdim))
+
+    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        axes = normalize_dims(dim, self.ndim)
+        return Tensor._from_array(np.any(self._data, axis=axes, keepdims=keepdim))
+
+    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+        return bool(np.allclose(self._data, as_array(other), rtol=rtol, atol=atol))
+
+    def equal(self, other: Tensor) -> bool:
+        return self.shape == other.shape and bool(np.array_equal(self._data, other._data))
+
+    # ------------------------------------------------------------------ reductions
+    def sum(
+        self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None
+    ) -> Tensor:
+        source = self if dtype is None else self.type(dtype)
+        if source._data.dtype.kind in "ub":
+            source = source.long()  # PyTorch sums bools and small ints as int64
+        return reduction.Sum.apply(source, normalize_dims(dim, self.ndim), keepdim)
+
+    def mean(
+        self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None
+    ) -> Tensor:
+        source = self if dtype is None else self.type(dtype)
+        if not source.is_floating_point():
+            raise RuntimeError(
+                f"mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {self.dtype}; convert with .float() first"
+            )
+        return reduction.Mean.apply(source, normalize_dims(dim, self.ndim), keepdim)
+
+    def var(
+        self,
+        dim: int | Sequence[int] | None = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: int | None = None,
+    ) -> Tensor:
+        """Variance; ``correction=1`` (the default, same as ``unbiased=True``) divides by N-1."""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        axes = normalize_dims(dim, self.ndim)
+        return reduction.Var.apply(self._as_float(), axes, correction, keepdim)
+
+    def std(
+        self,
+        dim: int | Sequence[int] | None = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: int | None = None,
+    ) -> Tensor:
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def max(self, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:
+        """The largest element, or with ``dim`` the (values, indices) along that dimension."""
+        return self._extremum(dim, keepdim, largest=True)
+
+    def min(self, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:
+        """The smallest element, or with ``dim`` the (values, indices) along that dimension."""
+        return self._extremum(dim, keepdim, largest=False)
+
+    def _extremum(self, dim: Any, keepdim: bool, largest: bool) -> Any:
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if largest else self.minimum(dim)
+        if dim is None:
+            return reduction.Extremum.apply(self, largest)
+        indices = self.argmax(dim, keepdim=True) if largest else self.argmin(dim, keepdim=True)
+        values = self.gather(dim, indices)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return ValuesIndices(values, indices)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return self._arg_extremum(np.argmax, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return self._arg_extremum(np.argmin, dim, keepdim)
+
+    def _arg_extremum(self, find: Any, dim: int | None, keepdim: bool) -> Tensor:
+        if dim is None:
+            return Tensor._from_array(np.asarray(find(self._data), dtype=np.int64))
+        axis = normalize_dim(dim, self.ndim)
+        return Tensor._from_array(find(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
+
+    def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``dim``, computed without overflow."""
+        return reduction.LogSumExp.apply(self._as_float(), normalize_dims(dim, self.ndim), keepdim)
+
+    def norm(self, p: float | str = 2, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """The p-norm: (sum |x|^p)^(1/p); ``p=2`` (or 'fro') is the Euclidean length."""
+        if p in (2, "fro"):
+            return (self * self).sum(dim, keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape: Any) -> Tensor:
+        new_shape = sizes_argument(shape)
+        try:
+            np.empty(self.shape, dtype=np.bool_).reshape(new_shape)
+        except ValueError:
+            raise RuntimeError(
+                f"shape '{list(new_shape)}' is invalid for input of size {self.numel()} "
+                f"(shape {self.shape})"
+            ) from None
+        return shape_ops.Reshape.apply(self, new_shape)
+
+    view = reshape
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = normalize_dim(start_dim, self.ndim), normalize_dim(end_dim, self.ndim)
+        sizes = self.shape
+        return self.reshape(*sizes[:start], -1, *sizes[end + 1 :])
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        axis = normalize_dim(dim, self.ndim)
+        return self.reshape(*self.shape[:axis], *sizes, *self.shape[axis + 1 :])
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        if dim is None:
+            return self.reshape(tuple(size for size in self.shape if size != 1))
+        axis = normalize_dim(dim, self.ndim)
+        if self.ndim == 0 or self.shape[axis] != 1:
+            return self
+        return self.reshape(self.shape[:axis] + self.shape[axis + 1 :])
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        axis = normalize_dim(dim, self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def permute(self, *dims: Any) -> Tensor:
+        order = sizes_argument(dims)
+        axes = tuple(normalize_dim(d, self.ndim) for d in order)
+        if sorted(axes) != list(range(self.ndim)):
+            raise RuntimeError(
+                f"permute: dims {list(order)} must be a permutation of the {self.ndim} "
+                f"dimensions of a tensor of shape {self.shape}"
+            )
+        return shape_ops.Permute.apply(self, axes)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        axes = list(range(self.ndim))
+        first, second = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
+        axes[first], axes[second] = axes[second], axes[first]
+        return shape_ops.Permute.apply(self, tuple(axes))
+
+    def t(self) -> Tensor:
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.shape}")
+        return self.T
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """A broadcast view of this tensor at ``sizes``; -1 keeps a dimension's size."""
+        target = sizes_argument(sizes)
+        lead = len(target) - self.ndim
+        if lead < 0:
+            raise RuntimeError(
+                f"expand: the number of sizes ({len(target)}) must be at least the number of "
+                f"dimensions ({self.ndim}) of a tensor of shape {self.shape}"
+            )
+        resolved = tuple(
+            self.shape[i - lead] if size == -1 and i >= lead else size
+            for i, size in enumerate(target)
+        )
+        try:
+            np.broadcast_shapes(self.shape, resolved)
+        except ValueError:
+            raise RuntimeError(
+                f"expand: a tensor of shape {self.shape} cannot be expanded to {resolved}: "
+                f"only size-1 dimensions can grow"
+            ) from None
+        return shape_ops.Expand.apply(self, resolved)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        repeats = sizes_argument(sizes)
+        if len(repeats) < self.ndim:
+            raise RuntimeError(
+                f"repeat: number of repeat dims ({len(repeats)}) can not be smaller than the "
+                f"number of tensor dims ({self.ndim})"
+            )
+        return shape_ops.Repeat.apply(self, repeats)
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple:
+        """Pieces along ``dim``: each of ``split_size`` (the last may be smaller), or sized
+        by the list ``sections``."""
+        axis = normalize_dim(dim, self.ndim)
+        length = self.shape[axis]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            step = builtins.max(int(split_size_or_sections), 1)
+            sizes = [builtins.min(step, length - start) for start in range(0, length, step)]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != length:
+                raise RuntimeError(
+                    f"split: sections {sizes} sum to {sum(sizes)}, but dimension {dim} has "
+                    f"size {length}"
+                )
+        return tuple(self.narrow(axis, start, size) for start, size in _offsets(sizes))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        length = self.shape[normalize_dim(dim, self.ndim)]
+        return self.split(-(-length // chunks), dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        axis = normalize_dim(dim, self.ndim)
+        index = (slice(None),) * axis + (slice(start, start + length),)
+        return shape_ops.GetItem.apply(self, index)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        axis = normalize_dim(dim, self.ndim)
+        return tuple(self.select(axis, i) for i in range(self.shape[axis]))
+
+    def select(self, dim: int, index: int) -> Tensor:
+        axis = normalize_dim(dim, self.ndim)
+        return shape_ops.GetItem.apply(self, (slice(None),) * axis + (int(index),))
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle (elements on or below ``diagonal``); the rest set to 0."""
+        keep = np.tri(*self.shape[-2:], k=diagonal, dtype=bool)
+        return pointwise.Where.apply(keep, self, 0)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle (elements on or above ``diagonal``); the rest set to 0."""
+        keep = ~np.tri(*self.shape[-2:], k=diagonal - 1, dtype=bool)
+        return pointwise.Where.apply(keep, self, 0)
+
+    def masked_fill(self, mask: Tensor, value: Number) -> Tensor:
+        """``value`` where ``mask`` is True, this tensor elsewhere (mask broadcasts)."""
+        mask_array = _bool_mask(mask, "masked_fill")
+        fill = value.item() if isinstance(value, Tensor) else value
+        return pointwise.Where.apply(mask_array, np.asarray(fill, dtype=self._data.dtype), self)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        """out[i][j] = self[i][index[i][j]] for dim=1 (likewise for any dim)."""
+        index_array = as_array(index)
+        if index_array.dtype.kind not in "iu":
+            raise RuntimeError(f"gather(): Expected dtype int64 for index, got {index.dtype}")
+        if index_array.ndim != self.ndim:
+            raise RuntimeError(
+                f"gather: index has {index_array.ndim} dimensions but the input has "
+                f"{self.ndim} (shape {self.shape}); they must be equal"
+            )
+        return shape_ops.Gather.apply(self, normalize_dim(dim, self.ndim), index_array)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return shape_ops.GetItem.apply(self, _numpy_index(index))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """Assign in place; not recorded by autograd (refused on leaves that require grad)."""
+        self._check_inplace("__setitem__")
+        self._data[_numpy_index(index)] = as_array(value)
+
+    # ------------------------------------------------------------------ in place
+    def _check_inplace(self, operation: str) -> None:
+        if grad_mode.is_grad_enabled() and self._requires_grad:
+            raise RuntimeError(
+                f"{operation}: a tensor that requires grad is being used in an in-place "
+                f"operation, which autograd cannot record. Wrap the update in "
+                f"`with tinytorch.no_grad():` or use the out-of-place form."
+            )
+
+    def _inplace(self, operation: str, result: Any) -> Tensor:
+        self._check_inplace(operation)
+        self._data[...] = result
+        return self
+
+    def add_(self, other: Any, alpha: Number = 1) -> Tensor:
+        self._check_inplace("add_")
+        other_array = as_array(other)
+        self._data += other_array if alpha == 1 else alpha * other_array
+        return self
+
+    def sub_(self, other: Any, alpha: Number = 1) -> Tensor:
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        self._check_inplace("mul_")
+        self._data *= as_array(other)
+        return self
+
+    def div_(self, other: Any) -> Tensor:
+        self._check_inplace("div_")
+        self._data /= as_array(other)
+        return self
+
+    def zero_(self) -> Tensor:
+        return self._inplace("zero_", 0)
+
+    def fill_(self, value: Number) -> Tensor:
+        return self._inplace("fill_", value.item() if isinstance(value, Tensor) else value)
+
+    def copy_(self, source: Tensor) -> Tensor:
+        source_array = as_array(source)
+        try:
+            np.broadcast_shapes(source_array.shape, self.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: source of shape {source_array.shape} cannot be broadcast to the "
+                f"destination's shape {self.shape}"
+            ) from None
+        return self._inplace("copy_", source_array)
+
+    def clamp_(self, min: Number | None = None, max: Number | None = None) -> Tensor:  # noqa: A002
+        return self._inplace("clamp_", np.clip(self._data, min, max))
+
+    def masked_fill_(self, mask: Tensor, value: Number) -> Tensor:
+        self._check_inplace("masked_fill_")
+        self._data[np.broadcast_to(_bool_mask(mask, "masked_fill_"), self.shape)] = value
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+        return self._inplace("uniform_", tt_random.rng(generator).uniform(a, b, self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+        return self._inplace("normal_", tt_random.rng(generator).normal(mean, std, self.shape))
+
+    def new_zeros(self, *sizes: Any) -> Tensor:
+        return Tensor._from_array(np.zeros(sizes_argument(sizes), dtype=self._data.dtype))
+
+    def new_ones(self, *sizes: Any) -> Tensor:
+        return Tensor._from_array(np.ones(sizes_argument(sizes), dtype=self._data.dtype))
+
+    def new_tensor(self, data: Any) -> Tensor:
+        return Tensor._from_array(as_array(data, self._data.dtype).copy())
+
+
+def _offsets(sizes: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """(start, size) of consecutive pieces with the given sizes."""
+    start = 0
+    for size in sizes:
+        yield start, size
+        start += size
+
+
+def _bool_mask(mask: Any, operation: str) -> np.ndarray:
+    mask_array = as_array(mask)
+    if mask_array.dtype != np.bool_:
+        raise RuntimeError(f"{operation} only supports boolean masks, but got mask with dtype "
+                           f"{dtypes.from_numpy_dtype(mask_array.dtype)}")
+    return mask_array
+
+
+def _numpy_index(index: Any) -> Any:
+    """An index with every Tensor in it replaced by its array (bool masks, integer indices)."""
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(part._data if isinstance(part, Tensor) else part for part in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input`` where ``condition`` is True, else ``other`` (all three broadcast)."""
+    condition_array = _bool_mask(condition, "where")
+    return pointwise.Where.apply(condition_array, input, other)
