@@ -1,5 +1,7 @@
 """Differential-test helpers: run one computation in tinytorch and in PyTorch, compare both.
 
+Import as ``from tests.helpers import check_op, assert_close``.
+
 ``check_op(fn, *arrays)`` feeds the same arrays to ``fn(tinytorch)`` and ``fn(torch)``: the
 function receives the library module and the input tensors, so one lambda serves both::
 

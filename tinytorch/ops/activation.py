@@ -30,8 +30,10 @@ def stable_sigmoid(a: np.ndarray) -> np.ndarray:
 
     For a >= 0 it is 1 / (1 + e^-a); for a < 0 the same value written as e^a / (1 + e^a).
     """
+    # BEGIN SOLUTION 02
     small = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + small), small / (1 + small))
+    # END SOLUTION
 
 
 def erf(a: np.ndarray) -> np.ndarray:
@@ -42,15 +44,30 @@ def erf(a: np.ndarray) -> np.ndarray:
     """
     z = np.abs(a)
     t = 1 / (1 + 0.5 * z)
-    coefficients = (
-        (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806)
-        + (0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+    coefficients = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806) + (
+        0.27886807,
+        -1.13520398,
+        1.48851587,
+        -0.82215223,
+        0.17087277,
     )
     poly = np.zeros_like(t)
     for coefficient in reversed(coefficients):
         poly = coefficient + t * poly
     erfc = t * np.exp(-z * z + poly)
     return np.sign(a) * (1 - erfc)
+
+
+def log_softmax_array(a: np.ndarray, axis: int | None) -> np.ndarray:
+    """log(softmax(a)) along ``axis``: a_i - m - log(sum_j e^(a_j - m)), m = max_j a_j.
+
+    Computed directly (never as log(softmax)), so a tiny probability gives a large negative
+    number instead of log(0) = -inf, and subtracting m keeps every exponent <= 0.
+    """
+    # BEGIN SOLUTION 02
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    # END SOLUTION
 
 
 class ReLU(Function):
@@ -212,17 +229,15 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """out_i = a_i - m - log(sum_j e^(a_j - m)) along ``axis``, m = max_j a_j.
+    """out = log(softmax(a)) along ``axis`` (see ``log_softmax_array``).
 
-    Computed directly (never as log(softmax)), so a tiny probability gives a large negative
-    number instead of log(0) = -inf. Backward: grad_a = grad - e^out * sum_j grad_j.
+    Backward (Jacobian-vector product): grad_a = grad - e^out * sum_j grad_j.
     """
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axis: int | None) -> np.ndarray:
         # BEGIN SOLUTION 02
-        shifted = a - np.max(a, axis=axis, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        out = log_softmax_array(a, axis)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -274,13 +289,13 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - PyTorc
     return SiLU.apply(input)
 
 
-def softmax_axis(input: Tensor, dim: int | None, name: str) -> int | None:
-    """The NumPy axis for ``dim`` of ``input`` (None for a 0-d input), checked.
+def softmax_axis(shape: tuple[int, ...], dim: int | None, name: str) -> int | None:
+    """The NumPy axis for ``dim`` of a tensor of ``shape`` (None for a 0-d one), checked.
 
     ``dim=None`` picks PyTorch's legacy implicit dimension (0 for 0-, 1- and 3-d inputs, else 1)
     with a warning, as PyTorch does.
     """
-    ndim = input.ndim
+    ndim = len(shape)
     if dim is None:
         dim = 0 if ndim in (0, 1, 3) else 1
         warnings.warn(
@@ -291,7 +306,7 @@ def softmax_axis(input: Tensor, dim: int | None, name: str) -> int | None:
     low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
     if not low <= dim <= high:
         raise IndexError(
-            f"{name}: dim {dim} is out of range for an input of shape {tuple(input.shape)} "
+            f"{name}: dim {dim} is out of range for an input of shape {shape} "
             f"(expected a dim in [{low}, {high}])"
         )
     return dim % ndim if ndim else None
@@ -309,8 +324,8 @@ def softmax(
     Example: ``softmax(tensor([[1., 1.]]), dim=1)`` is ``tensor([[0.5, 0.5]])``.
     """
     if dtype is not None:
-        input = input.to(dtype)
-    return Softmax.apply(input, softmax_axis(input, dim, "softmax"))
+        input = input.to(dtype)  # noqa: A001
+    return Softmax.apply(input, softmax_axis(input.shape, dim, "softmax"))
 
 
 def log_softmax(
@@ -322,5 +337,5 @@ def log_softmax(
     """log(softmax(input, dim)), computed stably in one step. Same shapes and arguments as
     ``softmax``. Example: ``log_softmax(tensor([0., 0.]), dim=0)`` is ``[-0.6931, -0.6931]``."""
     if dtype is not None:
-        input = input.to(dtype)
-    return LogSoftmax.apply(input, softmax_axis(input, dim, "log_softmax"))
+        input = input.to(dtype)  # noqa: A001
+    return LogSoftmax.apply(input, softmax_axis(input.shape, dim, "log_softmax"))

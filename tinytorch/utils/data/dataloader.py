@@ -65,7 +65,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(first, Sequence):
         if any(len(sample) != len(first) for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(samples) for samples in zip(*batch)]
+        fields = [default_collate(samples) for samples in zip(*batch, strict=True)]
         return type(first)(*fields) if hasattr(first, "_fields") else fields
     raise TypeError(f"{_UNSUPPORTED}; found {type(first)}")
     # END SOLUTION
@@ -205,6 +205,5 @@ def _check_options(
         )
     if batch_sampler is None and batch_size is None and drop_last:
         raise ValueError(
-            "batch_size=None option disables auto-batching and is mutually exclusive with "
-            "drop_last"
+            "batch_size=None option disables auto-batching and is mutually exclusive with drop_last"
         )

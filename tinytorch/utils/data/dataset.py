@@ -144,8 +144,11 @@ def random_split(
         )
     # BEGIN SOLUTION 08
     order = tinytorch.randperm(len(dataset), generator=generator).tolist()
-    ends = itertools.accumulate(lengths)
-    return [Subset(dataset, order[end - length : end]) for end, length in zip(ends, lengths)]
+    parts, start = [], 0
+    for length in lengths:
+        parts.append(Subset(dataset, order[start : start + length]))
+        start += length
+    return parts
     # END SOLUTION
 
 
