@@ -80,15 +80,30 @@ def full(
     return _leaf(array, requires_grad)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def zeros_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return zeros(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def ones_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return ones(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def empty_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return empty(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
@@ -96,6 +111,7 @@ def full_like(
     input: Tensor,  # noqa: A002
     fill_value: Any,
     dtype: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
@@ -139,7 +155,7 @@ def randint(
             raise TypeError("randint() needs a size, e.g. randint(0, 10, (3,))")
         low, high, size = 0, low, high
     elif high is None:
-        raise TypeError("randint() needs high, e.g. randint(0, 10, (3,))")
+        low, high = 0, low
     values = tt_random.rng(generator).integers(low, high, sizes_argument((size,)))
     return Tensor._from_array(values.astype(dtypes.to_numpy_dtype(dtype) or np.int64))
 
@@ -150,11 +166,21 @@ def randperm(n: int, generator: Generator | None = None, dtype: Any = None) -> T
     return Tensor._from_array(order.astype(dtypes.to_numpy_dtype(dtype) or np.int64))
 
 
-def rand_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def rand_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def randn_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 

@@ -72,5 +72,35 @@ def to_numpy_dtype(requested: dtype | np.dtype | type | str | None) -> np.dtype 
     return numpy_dtype
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating point
+
+
+def promote_types(first: np.dtype, second: np.dtype) -> np.dtype:
+    """PyTorch's common dtype of two tensors: the floating one wins over an integer one.
+
+    Within one category (bool, integer, floating point) it is the smallest type that holds both,
+    as in NumPy (uint8 and int8 give int16). Across categories the higher category's dtype is
+    kept as it is: int64 with float32 gives float32, where NumPy would widen to float64.
+    """
+    category_first, category_second = _CATEGORY[first.kind], _CATEGORY[second.kind]
+    if category_first != category_second:
+        return first if category_first > category_second else second
+    return np.promote_types(first, second)
+
+
+def result_type(first: np.ndarray, second: np.ndarray) -> np.dtype:
+    """The dtype of a binary operation on two tensors' arrays, by PyTorch's promotion rules.
+
+    A 0-d tensor (a "scalar tensor") decides the dtype only if its category is higher than the
+    other's: float32 (3,) with a float64 0-d tensor stays float32, int64 (3,) with a float64
+    0-d tensor becomes float64.
+    """
+    if (first.ndim == 0) != (second.ndim == 0) and (
+        _CATEGORY[first.dtype.kind] == _CATEGORY[second.dtype.kind]
+    ):
+        return second.dtype if first.ndim == 0 else first.dtype
+    return promote_types(first.dtype, second.dtype)
+
+
 default_float = np.dtype(np.float32)
 """The NumPy dtype of floating-point tensors made from Python floats (PyTorch's default)."""

@@ -6,19 +6,23 @@ Most are the matching ``Tensor`` method called as a function (``tinytorch.exp(x)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
+from tinytorch import dtypes
 from tinytorch.ops import shape as shape_ops
 from tinytorch.tensor import Tensor, normalize_dim, where
 
 __all__ = [
-    "abs", "allclose", "argmax", "argmin", "cat", "chunk", "clamp", "clip", "cos", "equal",
-    "exp", "flatten", "gather", "is_tensor", "log", "logsumexp", "masked_fill", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "numel", "permute", "reshape", "sin",
-    "split", "sqrt", "square", "squeeze", "stack", "std", "sum", "t", "transpose", "tril",
-    "triu", "unsqueeze", "var", "where", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
-    "concat", "concatenate", "unbind", "narrow", "norm",
+    "abs", "add", "all", "allclose", "any", "argmax", "argmin", "cat", "chunk", "clamp", "clip",
+    "concat", "concatenate", "cos", "div", "divide", "eq", "equal", "exp", "flatten", "gather",
+    "ge", "gt", "is_tensor", "le", "log", "log_softmax", "logical_not", "logsumexp", "lt",
+    "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "multiply",
+    "narrow", "ne", "neg", "negative", "norm", "numel", "permute", "pow", "relu", "reshape",
+    "rsqrt", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square", "squeeze", "stack",
+    "std", "sub", "subtract", "sum", "t", "tanh", "transpose", "tril", "triu", "unbind",
+    "unsqueeze", "var", "where",
 ]  # fmt: skip
 
 
@@ -26,28 +30,34 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension; all other sizes must match."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat: expected a non-empty list of tensors")
+        raise ValueError("cat(): expected a non-empty list of tensors")
     first = tensors[0]
+    if first.ndim == 0:
+        raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     axis = normalize_dim(dim, first.ndim)
     for position, other in enumerate(tensors[1:], start=1):
-        if other.ndim != first.ndim or any(
-            a != b for i, (a, b) in enumerate(zip(first.shape, other.shape)) if i != axis
-        ):
+        if other.ndim != first.ndim or _without(other.shape, axis) != _without(first.shape, axis):
             raise RuntimeError(
                 f"cat: sizes of tensors must match except in dimension {dim}; tensor 0 has "
                 f"shape {first.shape} but tensor {position} has shape {other.shape}"
             )
-    return shape_ops.Cat.apply(axis, *tensors)
+    dtype = functools.reduce(dtypes.promote_types, (tensor._data.dtype for tensor in tensors))
+    return shape_ops.Cat.apply(axis, *(tensor.type(dtype) for tensor in tensors))
 
 
 concat = concatenate = cat
+
+
+def _without(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    """``shape`` with the size at ``axis`` left out."""
+    return shape[:axis] + shape[axis + 1 :]
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension ``dim``."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("stack: expected a non-empty list of tensors")
+        raise ValueError("stack(): expected a non-empty list of tensors")
     for position, other in enumerate(tensors[1:], start=1):
         if other.shape != tensors[0].shape:
             raise RuntimeError(
@@ -79,6 +89,23 @@ def _method(name: str) -> Any:
 
 
 abs = _method("abs")  # noqa: A001
+add = _method("add")
+all = _method("all")  # noqa: A001
+any = _method("any")  # noqa: A001
+div = divide = _method("div")
+eq = _method("eq")
+ge = _method("ge")
+gt = _method("gt")
+le = _method("le")
+logical_not = _method("logical_not")
+lt = _method("lt")
+mul = multiply = _method("mul")
+ne = _method("ne")
+neg = negative = _method("neg")
+pow = _method("pow")  # noqa: A001
+rsqrt = _method("rsqrt")
+sign = _method("sign")
+sub = subtract = _method("sub")
 allclose = _method("allclose")
 argmax = _method("argmax")
 argmin = _method("argmin")

@@ -361,38 +361,40 @@ class Tensor:
             return other
         return Tensor(other)
 
-    def _floating(self, other: Any) -> Tensor:
-        """This tensor as float32 if it is integral and ``other`` is a Python float."""
-        if isinstance(other, builtins.float) and self._data.dtype.kind in "iub":
-            return self.float()
-        return self
+    def _promote(self, other: Any) -> tuple[Tensor, Any]:
+        """This tensor and ``other`` converted to the dtype PyTorch gives their result.
+
+        Two tensors meet at ``dtypes.result_type`` (int64 and float32 give float32); a Python
+        float turns an integer or bool tensor into float32; other Python numbers keep the
+        tensor's dtype (NumPy treats them as "weak", like PyTorch).
+        """
+        other = self._operand(other)
+        if isinstance(other, Tensor):
+            if other._data.dtype == self._data.dtype:
+                return self, other
+            dtype = dtypes.result_type(self._data, other._data)
+            return self.type(dtype), other.type(dtype)
+        if isinstance(other, builtins.float) and self._data.dtype.kind != "f":
+            return self.float(), other
+        return self, other
 
     def add(self, other: Any, alpha: Number = 1) -> Tensor:
-        other = self._operand(other)
-        if alpha != 1:
-            other = other * alpha
-        return arithmetic.Add.apply(self._floating(other), other)
+        a, b = self._promote(other)
+        return arithmetic.Add.apply(a, b if alpha == 1 else b * alpha)
 
     def sub(self, other: Any, alpha: Number = 1) -> Tensor:
-        other = self._operand(other)
-        if alpha != 1:
-            other = other * alpha
-        return arithmetic.Sub.apply(self._floating(other), other)
+        a, b = self._promote(other)
+        return arithmetic.Sub.apply(a, b if alpha == 1 else b * alpha)
 
     def mul(self, other: Any) -> Tensor:
-        other = self._operand(other)
-        return arithmetic.Mul.apply(self._floating(other), other)
+        return arithmetic.Mul.apply(*self._promote(other))
 
     def div(self, other: Any) -> Tensor:
-        other = self._operand(other)
-        numerator = self if self.is_floating_point() else self.float()
-        if isinstance(other, Tensor) and not other.is_floating_point():
-            other = other.float()
-        return arithmetic.Div.apply(numerator, other)
+        """True division: integer operands give a float32 result, as in PyTorch."""
+        return _true_divide(self, self._operand(other))
 
     def pow(self, exponent: Any) -> Tensor:
-        exponent = self._operand(exponent)
-        return arithmetic.Pow.apply(self._floating(exponent), exponent)
+        return arithmetic.Pow.apply(*self._promote(exponent))
 
     def matmul(self, other: Tensor) -> Tensor:
         return arithmetic.MatMul.apply(self, self._operand(other))
@@ -404,7 +406,7 @@ class Tensor:
     __sub__ = sub
     __mul__ = mul
     __truediv__ = div
-    __pow__ = pow
+    __pow__ = pow  # noqa: A003 - the method above
     __matmul__ = matmul
     __neg__ = neg
     __hash__ = object.__hash__
@@ -413,17 +415,18 @@ class Tensor:
         return self.add(other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return arithmetic.Sub.apply(self._operand(other), self._floating(other))
+        b, a = self._promote(other)
+        return arithmetic.Sub.apply(a, b)
 
     def __rmul__(self, other: Any) -> Tensor:
         return self.mul(other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        numerator = self._operand(other)
-        return arithmetic.Div.apply(numerator, self if self.is_floating_point() else self.float())
+        return _true_divide(self._operand(other), self)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return arithmetic.Pow.apply(self._operand(other), self._floating(other))
+        b, a = self._promote(other)
+        return arithmetic.Pow.apply(a, b)
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return arithmetic.MatMul.apply(self._operand(other), self)
@@ -431,13 +434,18 @@ class Tensor:
     def __pos__(self) -> Tensor:
         return self
 
+    def _undifferentiable(self, other: Any, operation: np.ufunc) -> Tensor:
+        """``operation(self, other)`` on the promoted arrays, outside the graph."""
+        a, b = self._promote(other)
+        return Tensor._from_array(operation(a._data, b._data if isinstance(b, Tensor) else b))
+
     def __floordiv__(self, other: Any) -> Tensor:
         """Floor division; not differentiable (its gradient is zero almost everywhere)."""
-        return Tensor._from_array(np.floor_divide(self._data, as_array(other)))
+        return self._undifferentiable(other, np.floor_divide)
 
     def __mod__(self, other: Any) -> Tensor:
         """Remainder with the sign of the divisor, as in Python; not differentiable."""
-        return Tensor._from_array(np.mod(self._data, as_array(other)))
+        return self._undifferentiable(other, np.mod)
 
     def __abs__(self) -> Tensor:
         return self.abs()
@@ -479,10 +487,10 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other: Tensor) -> Tensor:
-        return pointwise.Maximum.apply(self, self._operand(other))
+        return pointwise.Maximum.apply(*self._promote(other))
 
     def minimum(self, other: Tensor) -> Tensor:
-        return pointwise.Minimum.apply(self, self._operand(other))
+        return pointwise.Minimum.apply(*self._promote(other))
 
     def where(self, condition: Tensor, other: Any) -> Tensor:
         """Elements of self where ``condition`` holds, else of ``other``."""
@@ -650,15 +658,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
-        new_shape = sizes_argument(shape)
-        try:
-            np.empty(self.shape, dtype=np.bool_).reshape(new_shape)
-        except ValueError:
-            raise RuntimeError(
-                f"shape '{list(new_shape)}' is invalid for input of size {self.numel()} "
-                f"(shape {self.shape})"
-            ) from None
-        return shape_ops.Reshape.apply(self, new_shape)
+        return shape_ops.Reshape.apply(self, sizes_argument(shape))
 
     view = reshape
 
@@ -672,6 +672,11 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         start, end = normalize_dim(start_dim, self.ndim), normalize_dim(end_dim, self.ndim)
+        if start > end:
+            raise RuntimeError(
+                f"flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim "
+                f"({end_dim})"
+            )
         sizes = self.shape
         return self.reshape(*sizes[:start], -1, *sizes[end + 1 :])
 
@@ -693,8 +698,8 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         order = sizes_argument(dims)
-        axes = tuple(normalize_dim(d, self.ndim) for d in order)
-        if sorted(axes) != list(range(self.ndim)):
+        axes = tuple(normalize_dim(d, self.ndim) for d in order[: self.ndim])
+        if len(order) != self.ndim or sorted(axes) != list(range(self.ndim)):
             raise RuntimeError(
                 f"permute: dims {list(order)} must be a permutation of the {self.ndim} "
                 f"dimensions of a tensor of shape {self.shape}"
@@ -725,13 +730,14 @@ class Tensor:
             self.shape[i - lead] if size == -1 and i >= lead else size
             for i, size in enumerate(target)
         )
-        try:
-            np.broadcast_shapes(self.shape, resolved)
-        except ValueError:
+        if any(
+            size != target_size and size != 1
+            for size, target_size in zip(self.shape, resolved[lead:], strict=True)
+        ):
             raise RuntimeError(
                 f"expand: a tensor of shape {self.shape} cannot be expanded to {resolved}: "
-                f"only size-1 dimensions can grow"
-            ) from None
+                f"only size-1 dimensions can change size"
+            )
         return shape_ops.Expand.apply(self, resolved)
 
     def expand_as(self, other: Tensor) -> Tensor:
@@ -782,13 +788,23 @@ class Tensor:
 
     def tril(self, diagonal: int = 0) -> Tensor:
         """The lower triangle (elements on or below ``diagonal``); the rest set to 0."""
-        keep = np.tri(*self.shape[-2:], k=diagonal, dtype=bool)
-        return pointwise.Where.apply(keep, self, 0)
+        return self._triangle(diagonal, upper=False)
 
     def triu(self, diagonal: int = 0) -> Tensor:
         """The upper triangle (elements on or above ``diagonal``); the rest set to 0."""
-        keep = ~np.tri(*self.shape[-2:], k=diagonal - 1, dtype=bool)
-        return pointwise.Where.apply(keep, self, 0)
+        return self._triangle(diagonal, upper=True)
+
+    def _triangle(self, diagonal: int, upper: bool) -> Tensor:
+        """Keep the last two dims' elements on one side of ``diagonal``; zero the others."""
+        if self.ndim < 2:
+            raise RuntimeError(
+                f"{'triu' if upper else 'tril'}: input tensor must have at least 2 dimensions, "
+                f"got shape {self.shape}"
+            )
+        rows, columns = self.shape[-2:]
+        lower = np.tri(rows, columns, k=diagonal - 1 if upper else diagonal, dtype=bool)
+        keep = ~lower if upper else lower
+        return pointwise.Where.apply(keep, self, np.zeros((), dtype=self._data.dtype))
 
     def masked_fill(self, mask: Tensor, value: Number) -> Tensor:
         """``value`` where ``mask`` is True, this tensor elsewhere (mask broadcasts)."""
@@ -830,24 +846,30 @@ class Tensor:
         self._data[...] = result
         return self
 
-    def add_(self, other: Any, alpha: Number = 1) -> Tensor:
-        self._check_inplace("add_")
-        other_array = as_array(other)
-        self._data += other_array if alpha == 1 else alpha * other_array
+    def _update(self, operation: str, ufunc: np.ufunc, other: Any) -> Tensor:
+        """``self = ufunc(self, other)`` in this tensor's memory, keeping its shape and dtype."""
+        self._check_inplace(operation)
+        other = other._data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self._data, other, out=self._data)
+        except (ValueError, TypeError) as error:
+            raise RuntimeError(
+                f"{operation}: {error} (an in-place result keeps the shape {self.shape} and "
+                f"dtype {self.dtype} of the tensor it updates)"
+            ) from error
         return self
+
+    def add_(self, other: Any, alpha: Number = 1) -> Tensor:
+        return self._update("add_", np.add, other if alpha == 1 else as_array(other) * alpha)
 
     def sub_(self, other: Any, alpha: Number = 1) -> Tensor:
-        return self.add_(other, alpha=-alpha)
+        return self._update("sub_", np.subtract, other if alpha == 1 else as_array(other) * alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        self._check_inplace("mul_")
-        self._data *= as_array(other)
-        return self
+        return self._update("mul_", np.multiply, other)
 
     def div_(self, other: Any) -> Tensor:
-        self._check_inplace("div_")
-        self._data /= as_array(other)
-        return self
+        return self._update("div_", np.true_divide, other)
 
     def zero_(self) -> Tensor:
         return self._inplace("zero_", 0)
@@ -890,6 +912,20 @@ class Tensor:
         return Tensor._from_array(as_array(data, self._data.dtype).copy())
 
 
+def _true_divide(numerator: Any, denominator: Any) -> Tensor:
+    """``numerator / denominator`` where at least one is a tensor.
+
+    The operands meet at their promoted dtype; if that is an integer or bool type, each is
+    converted to float32 from its own values instead (so int8 -1 / uint8 4 is -0.25).
+    """
+    numerator_is_tensor = isinstance(numerator, Tensor)
+    first, second = (numerator, denominator) if numerator_is_tensor else (denominator, numerator)
+    a, b = first._promote(second)
+    if a._data.dtype.kind != "f":
+        a, b = first.float(), second.float() if isinstance(second, Tensor) else second
+    return arithmetic.Div.apply(a, b) if numerator_is_tensor else arithmetic.Div.apply(b, a)
+
+
 def _offsets(sizes: Sequence[int]) -> Iterator[tuple[int, int]]:
     """(start, size) of consecutive pieces with the given sizes."""
     start = 0
@@ -901,8 +937,10 @@ def _offsets(sizes: Sequence[int]) -> Iterator[tuple[int, int]]:
 def _bool_mask(mask: Any, operation: str) -> np.ndarray:
     mask_array = as_array(mask)
     if mask_array.dtype != np.bool_:
-        raise RuntimeError(f"{operation} only supports boolean masks, but got mask with dtype "
-                           f"{dtypes.from_numpy_dtype(mask_array.dtype)}")
+        raise RuntimeError(
+            f"{operation} only supports boolean masks, but got mask with dtype "
+            f"{dtypes.from_numpy_dtype(mask_array.dtype)}"
+        )
     return mask_array
 
 
@@ -920,4 +958,10 @@ def _numpy_index(index: Any) -> Any:
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:  # noqa: A002
     """``input`` where ``condition`` is True, else ``other`` (all three broadcast)."""
     condition_array = _bool_mask(condition, "where")
-    return pointwise.Where.apply(condition_array, input, other)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = Tensor(input)  # noqa: A001 - two Python numbers: the first sets the dtype
+    if isinstance(input, Tensor):
+        chosen, otherwise = input._promote(other)
+    else:
+        otherwise, chosen = other._promote(input)
+    return pointwise.Where.apply(condition_array, chosen, otherwise)

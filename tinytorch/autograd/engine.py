@@ -64,7 +64,10 @@ def _count_consumers(root: Context) -> dict[Context, int]:
 
 
 def _accumulate_into_leaf(leaf: tensor.Tensor, grad: np.ndarray, shared: bool) -> None:
-    """Add ``grad`` to ``leaf.grad``; copy it first if other code may still hold the array."""
+    """Add ``grad`` to ``leaf.grad`` (or a ``retain_grad()`` tensor's ``.grad``).
+
+    The first gradient is stored without copying unless other code may still hold the array.
+    """
     if grad.dtype != leaf._data.dtype:
         grad, shared = grad.astype(leaf._data.dtype), False
     if leaf.grad is None:
@@ -87,11 +90,17 @@ def run_backward(root: tensor.Tensor, gradient: np.ndarray, retain_graph: bool =
         node = ready.pop()
         grad_output = pending.pop(node)
         if node.retained is not None:
-            node.retained.grad = tensor.Tensor._from_array(grad_output.copy())
+            _accumulate_into_leaf(node.retained, grad_output, shared=True)
         input_grads = node.function.backward(node, grad_output)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for step, grad in zip(node.next_steps, input_grads):
+        if len(input_grads) != len(node.next_steps):
+            raise RuntimeError(
+                f"{node.function.__name__}.backward returned {len(input_grads)} gradients, but "
+                f"forward took {len(node.next_steps)} arguments: return one per argument "
+                f"(None for those that need no gradient)"
+            )
+        for step, grad in zip(node.next_steps, input_grads, strict=False):
             if step is None or grad is None:
                 continue
             grad = unbroadcast(np.asarray(grad), step.shape)

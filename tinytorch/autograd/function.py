@@ -79,26 +79,33 @@ class Function:
         raise NotImplementedError("a Function subclass must define backward(ctx, grad_output)")
 
     @classmethod
-    def apply(cls, *args: Any) -> "tensor.Tensor":
+    def apply(cls, *args: Any) -> tensor.Tensor:
         """Run forward on the arrays behind ``args`` and record the call for backward.
 
         Tensor arguments are passed to ``forward`` as their NumPy arrays; other arguments
-        (Python numbers, axes, shapes) are passed unchanged.
+        (Python numbers, axes, shapes) are passed unchanged. NumPy's ``ValueError`` for bad
+        input (shapes that do not broadcast, ...) becomes PyTorch's ``RuntimeError``.
         """
-        Tensor = tensor.Tensor
+        tensor_type = tensor.Tensor
         ctx = Context()
-        arrays = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
-        output = Tensor._from_array(cls.forward(ctx, *arrays))
+        arrays = [arg._data if isinstance(arg, tensor_type) else arg for arg in args]
+        try:
+            output = tensor_type._from_array(cls.forward(ctx, *arrays))
+        except ValueError as error:
+            raise RuntimeError(f"{cls.__name__}: {error}") from error
         # BEGIN SOLUTION 05 | stub: return output
         if not grad_mode.is_grad_enabled():
             return output
-        needs_input_grad = tuple(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
-        if not any(needs_input_grad):
-            return output
+        needs_input_grad = tuple(
+            isinstance(arg, tensor_type) and arg._requires_grad for arg in args
+        )
+        if not any(needs_input_grad) or output._data.dtype.kind != "f":
+            return output  # nothing to differentiate, or an integer/bool result (x.long())
         ctx.function = cls
         ctx.needs_input_grad = needs_input_grad
         ctx.next_steps = tuple(
-            (arg.grad_fn or arg) if needed else None for arg, needed in zip(args, needs_input_grad)
+            (arg.grad_fn or arg) if needed else None
+            for arg, needed in zip(args, needs_input_grad, strict=True)
         )
         ctx.shape = output._data.shape
         ctx.dtype = output._data.dtype

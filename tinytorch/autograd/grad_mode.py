@@ -14,7 +14,8 @@ optimizer updates turn it off, so they build no graph and keep no activations al
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -26,28 +27,8 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class set_grad_enabled:  # noqa: N801 - PyTorch's name
-    """Set gradient recording on or off, as a call or as a context manager.
-
-    ``set_grad_enabled(False)`` takes effect at once; used with ``with`` it restores the
-    previous mode on exit. The context managers below also work as function decorators.
-    """
-
-    def __init__(self, mode: bool) -> None:
-        global _grad_enabled
-        self.previous = _grad_enabled
-        _grad_enabled = bool(mode)
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc_info: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self.previous
-
-
 class _GradModeContext:
-    """A context manager and decorator that runs its body with recording set to ``mode``."""
+    """A context manager and function decorator that runs its body with recording ``mode``."""
 
     mode: bool
 
@@ -61,9 +42,11 @@ class _GradModeContext:
         _grad_enabled = self.previous
 
     def __call__(self, function: _F) -> _F:
+        mode = self.mode
+
         @functools.wraps(function)
         def run_in_mode(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__():
+            with set_grad_enabled(mode):
                 return function(*args, **kwargs)
 
         return run_in_mode  # type: ignore[return-value]
@@ -79,3 +62,26 @@ class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
     """Run a block (or a decorated function) with recording on, even inside ``no_grad``."""
 
     mode = True
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Set gradient recording on or off: as a call, a context manager or a decorator.
+
+    ``set_grad_enabled(False)`` takes effect at once; used with ``with`` it restores the
+    previous mode on exit. Used as ``@set_grad_enabled(False)``, it leaves the mode as it was
+    and applies it only while the decorated function runs.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        self.mode = bool(mode)
+        self.previous = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __enter__(self) -> None:
+        return None  # the mode was set when this object was made
+
+    def __call__(self, function: _F) -> _F:
+        global _grad_enabled
+        _grad_enabled = self.previous  # decorating must not change the mode
+        return super().__call__(function)

@@ -145,6 +145,11 @@ class MatMul(Function):
                 f"dimension of the first ({a.shape[-1]}) must equal the "
                 f"{'second-to-last' if b.ndim > 1 else 'only'} dimension of the second"
             )
+        if a.dtype != b.dtype:
+            raise RuntimeError(
+                f"matmul: expected both operands to have the same dtype, but got {a.dtype} "
+                f"and {b.dtype}; convert one with .to(dtype)"
+            )
         ctx.save_for_backward(a, b)
         return np.matmul(a, b)
         # END SOLUTION

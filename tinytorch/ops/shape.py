@@ -97,7 +97,7 @@ class Repeat(Function):
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         # BEGIN SOLUTION 05
         sizes = (1,) * (len(ctx.repeats) - len(ctx.input_shape)) + ctx.input_shape
-        interleaved = [n for pair in zip(ctx.repeats, sizes) for n in pair]
+        interleaved = [n for pair in zip(ctx.repeats, sizes, strict=True) for n in pair]
         grad = grad.reshape(interleaved).sum(axis=tuple(range(0, len(interleaved), 2)))
         return grad.reshape(ctx.input_shape), None
         # END SOLUTION
