@@ -42,15 +42,15 @@ def unreduce_grad(grad: np.ndarray, reduction: str, count: float) -> np.ndarray:
 
 def classes_last(a: np.ndarray) -> np.ndarray:
     """Scores (N, C, d1, ...) as rows (N * d1 * ..., C); (C,) as (1, C); (N, C) unchanged."""
-    if a.ndim == 1:
-        return a[None, :]
+    if a.ndim <= 2:
+        return a.reshape(-1, a.shape[-1])
     return np.moveaxis(a, 1, -1).reshape(-1, a.shape[1])
 
 
 def classes_back(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """The inverse of ``classes_last``: rows (M, C) back to scores of ``shape``."""
-    if len(shape) == 1:
-        return rows[0]
+    if len(shape) <= 2:
+        return rows.reshape(shape)
     moved = (shape[0], *shape[2:], shape[1])
     return np.moveaxis(rows.reshape(moved), -1, 1)
 
