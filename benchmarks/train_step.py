@@ -150,12 +150,16 @@ def main() -> None:
     for config in CONFIGS:
         ours = time_step(framework_step("tinytorch", config), args.steps, args.repeats)
         floor = time_step(numpy_step(config), args.steps, args.repeats)
-        theirs = time_step(framework_step("torch", config), args.steps, args.repeats) \
-            if have_torch else float("nan")
+        theirs = (
+            time_step(framework_step("torch", config), args.steps, args.repeats)
+            if have_torch
+            else float("nan")
+        )
         print(
             f"{config.name:46} {ours:8.3f}ms {theirs:8.3f}ms {floor:8.3f}ms "
             f"{ours / theirs:10.2f}x {ours / floor:8.2f}x"
         )
+
 
 if __name__ == "__main__":
     main()

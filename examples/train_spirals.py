@@ -31,13 +31,12 @@ def make_spirals(points_per_class: int, noise: float, seed: int) -> tuple[np.nda
 
 def train(torch, epochs: int, seed: int, verbose: bool = True) -> float:
     """Train an MLP on the spirals with ``torch`` (tinytorch or PyTorch); return the accuracy."""
-    nn, F = torch.nn, torch.nn.functional
-    DataLoader, TensorDataset = torch.utils.data.DataLoader, torch.utils.data.TensorDataset
+    nn, data = torch.nn, torch.utils.data
 
     torch.manual_seed(seed)
     x, y = make_spirals(points_per_class=500, noise=0.1, seed=seed)
-    loader = DataLoader(TensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=64,
-                        shuffle=True)
+    dataset = data.TensorDataset(torch.tensor(x), torch.tensor(y))
+    loader = data.DataLoader(dataset, batch_size=64, shuffle=True)
     model = nn.Sequential(
         nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2)
     )
@@ -50,7 +49,7 @@ def train(torch, epochs: int, seed: int, verbose: bool = True) -> float:
         total = 0.0
         for inputs, targets in loader:
             optimizer.zero_grad()
-            loss = F.cross_entropy(model(inputs), targets)
+            loss = nn.functional.cross_entropy(model(inputs), targets)
             loss.backward()
             optimizer.step()
             total += loss.item() * len(targets)

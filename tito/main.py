@@ -16,8 +16,10 @@ def _doctor(args: argparse.Namespace) -> int:
     problems = 0
     python_ok = sys.version_info >= (3, 10)
     problems += not python_ok
-    print(f"{'ok ' if python_ok else 'FAIL'} Python {platform.python_version()}"
-          + ("" if python_ok else "  -> install Python 3.10 or newer"))
+    print(
+        f"{'ok ' if python_ok else 'FAIL'} Python {platform.python_version()}"
+        + ("" if python_ok else "  -> install Python 3.10 or newer")
+    )
     try:
         import numpy
 

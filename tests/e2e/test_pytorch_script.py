@@ -25,8 +25,10 @@ def test_spirals_example_learns_on_tinytorch():
 
 def copy_weights(source, target) -> None:
     """Load the parameters of a PyTorch model into the same tinytorch model."""
-    state = {name: tinytorch.tensor(value.detach().numpy()) for name, value in
-             source.state_dict().items()}
+    state = {
+        name: tinytorch.tensor(value.detach().numpy())
+        for name, value in source.state_dict().items()
+    }
     target.load_state_dict(state)
 
 
@@ -51,8 +53,9 @@ def test_same_script_same_numbers_as_pytorch():
 
     def build(lib):
         nn = lib.nn
-        return nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 16), nn.GELU(),
-                             nn.Linear(16, 3))
+        return nn.Sequential(
+            nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 16), nn.GELU(), nn.Linear(16, 3)
+        )
 
     theirs = build(torch)
     ours = build(tinytorch)
