@@ -284,3 +284,14 @@ def test_custom_function_with_non_tensor_arguments():
     x = tinytorch.ones(3, requires_grad=True)
     Scale.apply(x, 4.0).sum().backward()
     assert x.grad.tolist() == [4.0, 4.0, 4.0]
+
+
+def test_no_grad_decorates_without_parentheses():
+    weight = tinytorch.ones(2, requires_grad=True)
+
+    @tinytorch.no_grad
+    def doubled(x):
+        return x * 2
+
+    assert not doubled(weight).requires_grad
+    assert tinytorch.is_grad_enabled()

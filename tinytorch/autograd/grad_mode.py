@@ -52,13 +52,22 @@ class _GradModeContext:
         return run_in_mode  # type: ignore[return-value]
 
 
-class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+class _FixedModeContext(_GradModeContext):
+    """A grad-mode context that takes no argument, so it also decorates without parentheses:
+    ``@no_grad`` is the same as ``@no_grad()``."""
+
+    def __new__(cls, function: _F | None = None) -> Any:
+        context = super().__new__(cls)
+        return context if function is None else context(function)
+
+
+class no_grad(_FixedModeContext):  # noqa: N801 - PyTorch's name
     """Run a block (or a decorated function) without recording the graph."""
 
     mode = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+class enable_grad(_FixedModeContext):  # noqa: N801 - PyTorch's name
     """Run a block (or a decorated function) with recording on, even inside ``no_grad``."""
 
     mode = True
