@@ -215,3 +215,11 @@ def test_option_errors_match_torch() -> None:
         with pytest.raises(ValueError) as ours:
             DataLoader(range(3), **options)
         assert str(ours.value) == str(theirs.value)
+
+
+def test_accepts_pytorch_cpu_options_in_pytorch_order() -> None:
+    dataset = TensorDataset(tinytorch.arange(10))
+    loader = DataLoader(
+        dataset, 4, False, None, None, 0, None, True, True, persistent_workers=False
+    )
+    assert [len(batch) for (batch,) in loader] == [4, 4]

@@ -105,6 +105,7 @@ class DataLoader:
             ``sampler`` and ``drop_last``.
         num_workers: accepted for PyTorch scripts; tinytorch always loads in this process.
         collate_fn: merges a list of samples into a batch; default ``default_collate``.
+        pin_memory, persistent_workers: accepted for PyTorch scripts; no effect on the CPU.
         drop_last: drop the last batch when it has fewer than ``batch_size`` samples.
         generator: the random stream of ``shuffle``; default the global one.
 
@@ -128,8 +129,11 @@ class DataLoader:
         batch_sampler: Sampler | None = None,
         num_workers: int = 0,
         collate_fn: Callable[[list[Any]], Any] | None = None,
+        pin_memory: bool = False,
         drop_last: bool = False,
         generator: Generator | None = None,
+        *,
+        persistent_workers: bool = False,
     ) -> None:
         _check_options(batch_size, bool(shuffle), sampler, batch_sampler, num_workers, drop_last)
         if sampler is None and shuffle:
