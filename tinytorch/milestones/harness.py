@@ -1,0 +1,118 @@
+"""What every milestone script shares: its story, progress bar, results table, verdict and
+JSON record, and its command line.
+
+A milestone script is written like this::
+
+    def run(fast: bool = False, data_dir: str | None = None) -> dict:
+        tell_story("1958", "Rosenblatt's perceptron", STORY)
+        bar = progress_bar(epochs, "training")
+        ...                                        # train, calling bar.update(status)
+        checks = [Check("test accuracy", accuracy, target=0.98)]
+        return report("01_1958_perceptron", checks, seconds, fast)
+
+    if __name__ == "__main__":
+        sys.exit(main(run, "01_1958_perceptron", __doc__))
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tinytorch.training import ProgressBar
+
+WIDTH = 72
+
+
+@dataclass(frozen=True)
+class Check:
+    """One measured number against its target: ``value >= target`` (or ``<=`` if ``at_most``)."""
+
+    name: str
+    value: float
+    target: float
+    at_most: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.value <= self.target if self.at_most else self.value >= self.target
+
+
+def tell_story(year: str, title: str, story: str) -> None:
+    """Print the milestone's title and its short history, wrapped to ``WIDTH`` columns."""
+    print(f"\n{'=' * WIDTH}\n {year}: {title}\n{'=' * WIDTH}")
+    for paragraph in textwrap.dedent(story).strip().split("\n\n"):
+        print(textwrap.fill(" ".join(paragraph.split()), WIDTH), end="\n\n")
+
+
+def progress_bar(total: int, label: str) -> ProgressBar:
+    """A live bar on stderr; call ``bar.update(status)`` once per step, ``bar.close(status)``."""
+    return ProgressBar(total, label)
+
+
+def report(
+    slug: str, checks: Sequence[Check], seconds: float, fast: bool, **details: object
+) -> dict:
+    """Print the results table and the verdict; return the result as a JSON-ready dict."""
+    print(f"\n {'check':<34}{'result':>10}{'target':>12}")
+    print(f" {'-' * 34}{'-' * 10}{'-' * 12}{'-' * 6}")
+    for check in checks:
+        sign = "<=" if check.at_most else ">="
+        mark = "ok" if check.passed else "MISS"
+        print(f" {check.name:<34}{check.value:>10.1%}{sign:>7} {check.target:>4.0%}  {mark}")
+    passed = all(check.passed for check in checks)
+    verdict = "MILESTONE ACHIEVED" if passed else "NOT YET: a target was missed"
+    print(f"\n {verdict} ({seconds:.1f} s{', fast mode' if fast else ''})\n")
+    return {
+        "milestone": slug,
+        "passed": passed,
+        "fast": fast,
+        "seconds": round(seconds, 3),
+        "checks": [{**asdict(check), "passed": check.passed} for check in checks],
+        **details,
+    }
+
+
+def default_output(slug: str) -> Path:
+    """Where a result goes by default: ``.tinytorch/results/<slug>.json`` in the working dir."""
+    return Path.cwd() / ".tinytorch" / "results" / f"{slug}.json"
+
+
+def write_result(result: dict, path: Path) -> None:
+    """Write ``result`` as JSON to ``path`` atomically (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.tmp")
+    temporary.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def main(
+    run: Callable[..., dict], slug: str, description: str | None, argv: list[str] | None = None
+) -> int:
+    """The command line of a milestone script (``argv``: default ``sys.argv[1:]``).
+
+    Returns the exit code; ``run`` writes its story and table to stdout, this the result file.
+    Exit codes: 0 achieved, 1 a target missed, 2 a course module is not written yet.
+    """
+    parser = argparse.ArgumentParser(description=(description or slug).strip().splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="a quick run, for tests")
+    parser.add_argument("--data-dir", help="data directory (default: $TINYTORCH_DATA, else "
+                        "~/.tinytorch/data)")  # fmt: skip
+    parser.add_argument("--output", type=Path, help=f"result JSON ({default_output(slug)})")
+    args = parser.parse_args(argv)
+    try:
+        result = run(fast=args.fast, data_dir=args.data_dir)
+    except NotImplementedError as missing:
+        message = f"This milestone needs code you have not written yet:\n  {missing}"
+        print(f"\n{message}", file=sys.stderr)
+        return 2
+    output = args.output or default_output(slug)
+    write_result(result, output)
+    print(f" result written to {output}")
+    return 0 if result["passed"] else 1
