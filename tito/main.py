@@ -1,69 +1,63 @@
-"""Entry point of the ``tito`` command: one sub-command group per file as the CLI grows.
+"""Entry point of the ``tito`` command: one command group per file in ``tito/commands/``.
 
-For now: ``tito version`` and ``tito system doctor`` (is this environment ready for the course?).
+``tito init DIR`` (workspace.py), ``tito module list|status|start|test|complete|reset``
+(module.py), ``tito system doctor`` (system.py) and ``tito version``.
+Exit codes: 0 success, 1 failed or refused, 2 wrong usage (or not inside a workspace).
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 from collections.abc import Sequence
 
-
-def _doctor(args: argparse.Namespace) -> int:
-    """Check Python, NumPy and tinytorch; print a fix for each problem. Exit 1 on problems."""
-    problems = 0
-    python_ok = sys.version_info >= (3, 10)
-    problems += not python_ok
-    print(
-        f"{'ok ' if python_ok else 'FAIL'} Python {platform.python_version()}"
-        + ("" if python_ok else "  -> install Python 3.10 or newer")
-    )
-    try:
-        import numpy
-
-        print(f"ok   NumPy {numpy.__version__}")
-    except ImportError:
-        problems += 1
-        print("FAIL NumPy missing  -> pip install numpy")
-    try:
-        import tinytorch
-
-        print(f"ok   tinytorch {tinytorch.__version__} ({tinytorch.__file__})")
-    except Exception as error:  # noqa: BLE001 - any import failure is a finding to report
-        problems += 1
-        print(f"FAIL tinytorch does not import: {error}  -> pip install -e . in the repository")
-    return 1 if problems else 0
+from tito.commands import module, system, workspace
+from tito.commands.common import FAILED, OK, fail
+from tito.course.manifest import ManifestError
+from tito.course.regions import RegionError
 
 
 def _version(args: argparse.Namespace) -> int:
+    """Print the version of the installed tinytorch."""
     import tinytorch
 
     print(f"tinytorch {tinytorch.__version__}")
-    return 0
+    return OK
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``tito`` parser with every command group."""
     parser = argparse.ArgumentParser(
-        prog="tito", description="TinyTorch: build a deep-learning framework from scratch."
+        prog="tito",
+        description="TinyTorch: build a deep-learning framework from scratch.",
+        epilog="Start with: tito init DIR, then cd DIR and tito module start 01.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(metavar="COMMAND")
     commands.add_parser("version", help="print the tinytorch version").set_defaults(run=_version)
-    system = commands.add_parser("system", help="check this environment")
-    system_commands = system.add_subparsers(dest="system_command", metavar="COMMAND")
-    doctor = system_commands.add_parser("doctor", help="check Python, NumPy and tinytorch")
-    doctor.set_defaults(run=_doctor)
+    for group in (workspace, module, system):
+        group.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``tito`` command; its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()
-        return 0
-    return args.run(args)
+        return OK
+    try:
+        return args.run(args)
+    except (ManifestError, RegionError) as error:
+        return fail(
+            str(error), "fix the file and line named above (region markers must stay as they were)"
+        )
+    except BrokenPipeError:  # the reader stopped early (tito ... | head): not an error
+        sys.stderr.close()
+        return OK
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return FAILED
 
 
 if __name__ == "__main__":

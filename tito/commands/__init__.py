@@ -1,0 +1,1 @@
+"""``tito`` command groups, one file each: workspace (init), module, system."""

@@ -1,0 +1,81 @@
+"""``tito system``: is this environment ready for the course?"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import sys
+from pathlib import Path
+
+from tito.commands.common import FAILED, OK, show_help
+from tito.course.manifest import REPOSITORY, ManifestError, load_manifest
+from tito.course.progress import load_progress
+from tito.course.regions import RegionError, package_regions
+from tito.course.workspace import find_workspace
+
+
+def _report(ok: bool, text: str, fix: str = "") -> bool:
+    print(f"{'ok  ' if ok else 'FAIL'} {text}" + ("" if ok or not fix else f"  -> {fix}"))
+    return ok
+
+
+def _check_import(name: str, fix: str) -> bool:
+    try:
+        module = importlib.import_module(name)
+    except Exception as error:  # noqa: BLE001 - any import failure is a finding to report
+        return _report(False, f"{name} does not import: {error}", fix)
+    version = getattr(module, "__version__", "")
+    return _report(True, f"{name} {version} ({Path(module.__file__ or '').parent})")
+
+
+def _check_course() -> bool:
+    try:
+        manifest = load_manifest()
+        regions = package_regions(REPOSITORY)
+    except (ManifestError, RegionError) as error:
+        return _report(False, str(error), "fix the file named above")
+    count = sum(len(found) for found in regions.values())
+    return _report(True, f"course: {len(manifest.modules)} modules, {count} exercise regions")
+
+
+def _check_workspace() -> bool:
+    root = find_workspace(Path.cwd())
+    if root is None:
+        return _report(True, "not inside a workspace (tito init DIR makes one)")
+    _, warning = load_progress(root)
+    if warning:
+        print(f"note {warning}")
+    return _report(True, f"workspace {root}")
+
+
+def doctor(args: argparse.Namespace) -> int:
+    """Check Python, NumPy, pytest, tinytorch, the course files and the workspace."""
+    checks = [
+        _report(
+            sys.version_info >= (3, 10),
+            f"Python {platform.python_version()}",
+            "install Python 3.10 or newer",
+        ),
+        _check_import("numpy", "pip install numpy"),
+        _check_import("pytest", "pip install pytest"),
+        _check_import("tinytorch", "pip install -e . in the repository"),
+        _check_course(),
+        _check_workspace(),
+    ]
+    if all(checks):
+        print("\nAll good. Next: tito module list")
+        return OK
+    print(f"\n{checks.count(False)} problem(s); fix them as shown above, then run this again.")
+    return FAILED
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``tito system`` and its commands."""
+    system = commands.add_parser("system", help="check this environment")
+    system.set_defaults(run=show_help(system))
+    system_commands = system.add_subparsers(metavar="COMMAND")
+    check = system_commands.add_parser(
+        "doctor", help="check Python, NumPy, pytest, tinytorch and the course files"
+    )
+    check.set_defaults(run=doctor)

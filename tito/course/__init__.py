@@ -1,0 +1,1 @@
+"""The course behind ``tito``: the manifest, exercise regions, the student edition, workspaces."""

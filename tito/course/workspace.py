@@ -1,0 +1,127 @@
+"""A learner's workspace: the student edition, the tests a learner sees, and ``.tito/``.
+
+Layout of a workspace made by ``create_workspace``::
+
+    DIR/tinytorch/        the student edition, where the learner writes the exercises
+    DIR/tests/            the module tests (tests/NN_slug/) and their helpers
+    DIR/pytest.ini        the markers and options of the repository's pytest set-up
+    DIR/.tito/            progress.json and backups/
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from tito.course.edition import PACKAGE, SKIPPED, build_edition
+from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest, tomllib
+from tito.course.progress import STATE_DIR, Progress, new_backup_dir, save_progress
+
+TEST_HELPERS = ("__init__.py", "conftest.py", "helpers.py")
+PYTEST_CONFIG = "pytest.ini"
+CONTENT = (PACKAGE, "tests", PYTEST_CONFIG)
+
+
+def find_workspace(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds a ``.tito`` folder."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / STATE_DIR).is_dir():
+            return folder
+    return None
+
+
+def pytest_ini(source_root: Path = REPOSITORY) -> str:
+    """A ``pytest.ini`` carrying the markers and options of the repository's pyproject."""
+    with open(source_root / "pyproject.toml", "rb") as file:
+        options = tomllib.load(file)["tool"]["pytest"]["ini_options"]
+    markers = "".join(f"\n    {marker}" for marker in options.get("markers", []))
+    return (
+        "[pytest]\ntestpaths = tests\n"
+        f"addopts = {options.get('addopts', '')}\npythonpath = .\nmarkers ={markers}\n"
+    )
+
+
+def copy_tests(target: Path, manifest: Manifest, source_root: Path = REPOSITORY) -> None:
+    """Copy the module tests that exist (tests/NN_slug/) and their helpers to ``target``."""
+    tests = target / "tests"
+    tests.mkdir(parents=True)
+    for name in TEST_HELPERS:
+        if (source_root / "tests" / name).exists():
+            shutil.copy2(source_root / "tests" / name, tests / name)
+    for module in manifest.modules:
+        if (source_root / module.tests_dir).is_dir():
+            shutil.copytree(
+                source_root / module.tests_dir, target / module.tests_dir, ignore=SKIPPED
+            )
+    (target / PYTEST_CONFIG).write_text(pytest_ini(source_root), encoding="utf-8")
+
+
+def back_up_content(root: Path) -> Path | None:
+    """Move the workspace content that exists into a new backup folder; return the folder."""
+    present = [root / name for name in CONTENT if (root / name).exists()]
+    if not present:
+        return None
+    backup = new_backup_dir(root)
+    for path in present:
+        shutil.move(path, backup / path.name)
+    return backup
+
+
+def create_workspace(
+    target: Path, filled: Iterable[int] = (), manifest: Manifest | None = None
+) -> Path | None:
+    """Make (or refresh) a workspace at ``target``; return the backup of what it replaced.
+
+    Regions of the modules in ``filled`` keep the reference code (tests and instructors).
+    """
+    manifest = manifest or load_manifest()
+    target.mkdir(parents=True, exist_ok=True)
+    (target / STATE_DIR).mkdir(exist_ok=True)
+    backup = back_up_content(target)
+    build_edition(target, filled, manifest=manifest)
+    copy_tests(target, manifest)
+    save_progress(target, Progress())
+    return backup
+
+
+def excluded_markers(manifest: Manifest, up_to: int) -> str:
+    """A ``-m`` expression that drops tests carrying the marker of any module after ``up_to``."""
+    later = [module.marker for module in manifest.modules if module.number > up_to]
+    return " and ".join(f"not {marker}" for marker in later)
+
+
+def pytest_command(
+    root: Path, modules: Iterable[Module], up_to: int, manifest: Manifest
+) -> list[str]:
+    """The pytest command for the tests of ``modules`` whose module markers are all <= ``up_to``.
+
+    Run it with ``cwd=root`` and ``env=workspace_env(root)``. ``ValueError`` where none of
+    ``modules`` has a tests folder under ``root``.
+    """
+    command = [sys.executable, "-m", "pytest", "-c", PYTEST_CONFIG, "--rootdir", "."]
+    command += ["-p", "no:cacheprovider"]
+    folders = [module.tests_dir for module in modules if (root / module.tests_dir).is_dir()]
+    if not folders:  # pytest would fall back to every test under testpaths
+        raise ValueError(f"no tests in {root} for modules {[m.number for m in modules]}")
+    command += folders
+    expression = excluded_markers(manifest, up_to)
+    return command + (["-m", expression] if expression else [])
+
+
+def workspace_env(root: Path) -> dict[str, str]:
+    """The environment in which ``import tinytorch`` resolves to ``root/tinytorch``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])])
+    return env
+
+
+def run_module_tests(
+    root: Path, module: Module, manifest: Manifest, extra: Iterable[str] = ()
+) -> int:
+    """Run one module's tests against the workspace's package; pytest's exit code."""
+    command = pytest_command(root, [module], module.number, manifest) + list(extra)
+    return subprocess.run(command, cwd=root, env=workspace_env(root), check=False).returncode
