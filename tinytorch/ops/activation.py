@@ -51,11 +51,13 @@ def erf(a: np.ndarray) -> np.ndarray:
         -0.82215223,
         0.17087277,
     )
-    poly = np.zeros_like(t)
-    for coefficient in reversed(coefficients):
-        poly = coefficient + t * poly
-    erfc = t * np.exp(-z * z + poly)
-    return np.sign(a) * (1 - erfc)
+    poly = np.full_like(t, coefficients[-1])
+    for coefficient in reversed(coefficients[:-1]):  # Horner's rule, in place: no new arrays
+        poly *= t
+        poly += coefficient
+    poly -= z * z
+    erfc = t * np.exp(poly, out=poly)
+    return np.copysign(1 - erfc, a)
 
 
 def log_softmax_array(a: np.ndarray, axis: int | None) -> np.ndarray:
