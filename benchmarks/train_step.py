@@ -27,19 +27,40 @@ class Config:
     batch: int
     optimizer: str  # "adam" or "sgd" (SGD with momentum 0.9)
     lr: float
+    model: str = "mlp"  # "mlp" (layer widths ``sizes``) or "lenet5" (1x28x28 images, 10 classes)
 
 
 CONFIGS = [
     Config("MLP 64-128-10, batch 32, Adam", (64, 128, 10), 32, "adam", 1e-3),
     Config("MLP 784-512-512-10, batch 128, SGD+momentum", (784, 512, 512, 10), 128, "sgd", 0.01),
+    Config("LeNet-5 1x28x28, batch 64, SGD+momentum", (784, 10), 64, "sgd", 0.01, "lenet5"),
 ]
 
 
 def make_data(config: Config) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((config.batch, config.sizes[0])).astype(np.float32)
+    features = (1, 28, 28) if config.model == "lenet5" else (config.sizes[0],)
+    x = rng.standard_normal((config.batch, *features)).astype(np.float32)
     y = rng.integers(0, config.sizes[-1], config.batch).astype(np.int64)
     return x, y
+
+
+def lenet5(nn):
+    """LeNet-5 (LeCun et al. 1998) for 28x28 digits, with ReLU and max pooling."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2),  # (N, 6, 28, 28)
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 6, 14, 14)
+        nn.Conv2d(6, 16, 5),  # (N, 16, 10, 10)
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 16, 5, 5)
+        nn.Flatten(),  # (N, 400)
+        nn.Linear(400, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
+    )
 
 
 def framework_step(library_name: str, config: Config) -> Callable[[], float]:
@@ -49,7 +70,7 @@ def framework_step(library_name: str, config: Config) -> Callable[[], float]:
     layers: list = []
     for fan_in, fan_out in zip(config.sizes[:-1], config.sizes[1:]):
         layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
+    model = lenet5(nn) if config.model == "lenet5" else nn.Sequential(*layers[:-1])
     if config.optimizer == "adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     else:
@@ -61,6 +82,40 @@ def framework_step(library_name: str, config: Config) -> Callable[[], float]:
     def step() -> float:
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+GPT_NAME = "GPT 4x128, 4 heads, T 64, batch 16, AdamW"
+
+
+def gpt_step(library_name: str) -> Callable[[], float]:
+    """A decoder-only GPT step (vocab 65) built from the library's own modules, so the same
+    code runs on tinytorch and torch: token and position embeddings, four pre-norm causal
+    encoder layers with GELU, a final layer norm and a linear head."""
+    torch = importlib.import_module(library_name)
+    nn = torch.nn
+    vocab, width, length, batch = 65, 128, 64, 16
+    layer = nn.TransformerEncoderLayer(
+        width, 4, 4 * width, 0.0, "gelu", batch_first=True, norm_first=True
+    )
+    blocks = nn.TransformerEncoder(layer, 4, enable_nested_tensor=False)
+    embed, position = nn.Embedding(vocab, width), nn.Embedding(length, width)
+    head = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, vocab))
+    model = nn.ModuleList([embed, position, blocks, head])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    tokens = np.random.default_rng(0).integers(0, vocab, (batch, length + 1))
+    x, y = torch.tensor(tokens[:, :-1].copy()), torch.tensor(tokens[:, 1:].reshape(-1))
+    positions = torch.arange(length)
+    causal = torch.tensor(np.triu(np.ones((length, length), dtype=bool), 1))
+
+    def step() -> float:
+        optimizer.zero_grad()
+        hidden = blocks(embed(x) + position(positions), mask=causal, is_causal=True)
+        loss = torch.nn.functional.cross_entropy(head(hidden).reshape(-1, vocab), y)
         loss.backward()
         optimizer.step()
         return loss
@@ -149,16 +204,24 @@ def main() -> None:
     print(header + f"{'tt/PyTorch':>11} {'tt/NumPy':>9}")
     for config in CONFIGS:
         ours = time_step(framework_step("tinytorch", config), args.steps, args.repeats)
-        floor = time_step(numpy_step(config), args.steps, args.repeats)
+        has_floor = config.model == "mlp"  # no hand-written NumPy LeNet-5
+        floor = time_step(numpy_step(config), args.steps, args.repeats) if has_floor else np.nan
         theirs = (
             time_step(framework_step("torch", config), args.steps, args.repeats)
             if have_torch
             else float("nan")
         )
+        floor_text = f"{floor:8.3f}ms" if has_floor else f"{'-':>10}"
+        ratio_text = f"{ours / floor:8.2f}x" if has_floor else f"{'-':>9}"
         print(
-            f"{config.name:46} {ours:8.3f}ms {theirs:8.3f}ms {floor:8.3f}ms "
-            f"{ours / theirs:10.2f}x {ours / floor:8.2f}x"
+            f"{config.name:46} {ours:8.3f}ms {theirs:8.3f}ms {floor_text} "
+            f"{ours / theirs:10.2f}x {ratio_text}"
         )
+    ours = time_step(gpt_step("tinytorch"), args.steps // 5, args.repeats)
+    theirs = (
+        time_step(gpt_step("torch"), args.steps // 5, args.repeats) if have_torch else float("nan")
+    )
+    print(f"{GPT_NAME:46} {ours:8.3f}ms {theirs:8.3f}ms {'-':>10} {ours / theirs:10.2f}x")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ __all__ = [
     "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "multiply",
     "narrow", "ne", "neg", "negative", "norm", "numel", "permute", "pow", "relu", "reshape",
     "rsqrt", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square", "squeeze", "stack",
-    "std", "sub", "subtract", "sum", "t", "tanh", "transpose", "tril", "triu", "unbind",
+    "std", "sub", "subtract", "sum", "t", "tanh", "topk", "multinomial", "transpose", "tril",
+    "triu", "unbind",
     "unsqueeze", "var", "where",
 ]  # fmt: skip
 
@@ -139,6 +140,8 @@ std = _method("std")
 sum = _method("sum")  # noqa: A001
 t = _method("t")
 transpose = _method("transpose")
+topk = _method("topk")
+multinomial = _method("multinomial")
 tril = _method("tril")
 triu = _method("triu")
 unbind = _method("unbind")

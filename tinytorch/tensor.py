@@ -26,7 +26,7 @@ import numpy as np
 from tinytorch import dtypes
 from tinytorch import random as tt_random
 from tinytorch.autograd import engine, grad_mode
-from tinytorch.ops import activation, arithmetic, pointwise, reduction
+from tinytorch.ops import activation, arithmetic, pointwise, reduction, selection
 from tinytorch.ops import shape as shape_ops
 
 Number = int | float | bool
@@ -643,6 +643,42 @@ class Tensor:
             return Tensor._from_array(np.asarray(find(self._data), dtype=np.int64))
         axis = normalize_dim(dim, self.ndim)
         return Tensor._from_array(find(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
+
+    def topk(
+        self,
+        k: int,
+        dim: int = -1,
+        largest: bool = True,
+        sorted: bool = True,  # noqa: A002 - PyTorch's name
+    ) -> ValuesIndices:
+        """The k largest elements along ``dim`` (smallest with ``largest=False``), best first.
+
+        Shapes: (..., n, ...) -> values and indices (..., k, ...). Gradients of the values
+        flow back to the chosen positions. ``sorted=False`` still returns them best first.
+        """
+        if self.ndim == 0:
+            raise RuntimeError("topk: input is a 0-d tensor; give it a dimension (x.reshape(1))")
+        axis = normalize_dim(dim, self.ndim)
+        if not 0 <= k <= self.shape[axis]:
+            raise RuntimeError(
+                f"topk: k={k} is out of range for dimension {dim} of size {self.shape[axis]} "
+                f"(input shape {self.shape}); choose 0 <= k <= {self.shape[axis]}"
+            )
+        indices = selection.topk_indices(self._data, k, axis, largest)
+        values = shape_ops.Gather.apply(self, axis, indices)
+        return ValuesIndices(values, Tensor._from_array(indices))
+
+    def multinomial(
+        self, num_samples: int, replacement: bool = False, *, generator: Any = None
+    ) -> Tensor:
+        """Category indices drawn with probability proportional to each row's weights.
+
+        Shapes: (C,) -> (num_samples,); (B, C) -> (B, num_samples), int64.
+        """
+        samples = selection.sample_categories(
+            self._data, num_samples, replacement, tt_random.rng(generator)
+        )
+        return Tensor._from_array(samples)
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed without overflow."""

@@ -14,12 +14,20 @@ the fused operations of ``tinytorch.ops``. Example::
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from tinytorch.ops import attention as attention_ops
+from tinytorch.ops import conv as conv_ops
+from tinytorch.ops import embedding as embedding_ops
 from tinytorch.ops import linear as linear_ops
 from tinytorch.ops import loss as loss_ops
+from tinytorch.ops import normalization as norm_ops
+from tinytorch.ops import padding as padding_ops
+from tinytorch.ops import pooling as pool_ops
 from tinytorch.ops.activation import (
     gelu,
     leaky_relu,
@@ -34,18 +42,28 @@ from tinytorch.random import rng
 from tinytorch.tensor import Tensor
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
     "cross_entropy",
     "dropout",
+    "embedding",
     "gelu",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
+    "pad",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
     "softmax",
@@ -306,3 +324,519 @@ def binary_cross_entropy_with_logits(
             f"{target.dtype}; use target.float()"
         )
     return loss_ops.BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+# ---------------------------------------------------------------------- embeddings, attention
+def embedding(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Look up rows of ``weight``: out[..., :] = weight[input[...], :].
+
+    Shapes: input integer indices (*), weight (num_embeddings, embedding_dim) -> (*, dim).
+    The row ``padding_idx`` gets no gradient. ``max_norm`` first shrinks, in place, every
+    looked-up row whose ``norm_type``-norm exceeds it. ``scale_grad_by_freq`` divides each
+    row's gradient by how often its index occurs in ``input``. ``sparse`` is accepted; the
+    gradient is always a dense tensor. Example:
+    ``F.embedding(torch.tensor([2, 0]), torch.eye(3))`` is ``tensor([[0., 0., 1.], [1., 0., 0.]])``.
+    """
+    padding_idx = _check_embedding("embedding", input, weight, padding_idx)
+    if max_norm is not None:
+        embedding_ops.renorm_rows_(weight._data, input._data, max_norm, norm_type)
+    return embedding_ops.Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
+
+
+def _check_embedding(
+    name: str,
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    padding_idx: int | None,
+) -> int | None:
+    """Check indices against a (V, D) table; returns ``padding_idx`` in [0, V) (or None)."""
+    if weight.ndim != 2:
+        raise ValueError(
+            f"{name}: weight must be 2-d (num_embeddings, embedding_dim), got shape "
+            f"{tuple(weight.shape)}"
+        )
+    num_embeddings = weight.shape[0]
+    indices = input._data
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{name}: expected integer indices (int64 or int32), got {input.dtype}; "
+            f"convert them with input.long()"
+        )
+    if indices.size and (indices.min() < 0 or indices.max() >= num_embeddings):
+        bad = indices[(indices < 0) | (indices >= num_embeddings)].flat[0]
+        raise IndexError(
+            f"{name}: index {bad} is out of range for a table of {num_embeddings} rows "
+            f"(weight shape {tuple(weight.shape)}); indices must be in [0, {num_embeddings - 1}]"
+        )
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError(
+            f"{name}: padding_idx={padding_idx} must be within num_embeddings={num_embeddings}"
+        )
+    return padding_idx % num_embeddings
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> Tensor:
+    """softmax(query key^T * scale + mask) value, one fused operation.
+
+    Shapes: query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); the
+    leading dimensions broadcast. ``scale`` defaults to 1 / sqrt(E). ``attn_mask`` broadcasts
+    to (..., L, S): a bool mask says where a query may attend (True = attend, as in PyTorch),
+    a float mask is added to the scores (-inf forbids). ``is_causal`` lets query i attend to
+    keys 0..i only (a lower-triangular mask); it excludes ``attn_mask``. ``dropout_p`` drops
+    attention probabilities (pass 0.0 in evaluation). A query that may attend to no key
+    gets zeros. Example: ``F.scaled_dot_product_attention(q, k, v, is_causal=True)``.
+    """
+    mask = _attention_mask(query, key, value, attn_mask, is_causal)
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(
+            f"scaled_dot_product_attention: dropout_p must be in [0, 1), got {dropout_p}"
+        )
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    return attention_ops.ScaledDotProductAttention.apply(query, key, value, mask, dropout_p, scale)
+
+
+def _attention_mask(
+    query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None, is_causal: bool
+) -> Tensor | np.ndarray | None:
+    """Check the shapes of scaled_dot_product_attention; returns the mask to apply."""
+    name = "scaled_dot_product_attention"
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(f"{name}: query, key and value need at least 2 dimensions (..., L, E)")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(
+            f"{name}: query {tuple(query.shape)}, key {tuple(key.shape)} and value "
+            f"{tuple(value.shape)} do not fit: query and key need the same last dimension E, "
+            f"key and value the same number of keys S (query (..., L, E), key (..., S, E), "
+            f"value (..., S, Ev))"
+        )
+    length, source = query.shape[-2], key.shape[-2]
+    try:
+        batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: the batch dimensions of query {tuple(query.shape)}, key "
+            f"{tuple(key.shape)} and value {tuple(value.shape)} do not broadcast"
+        ) from None
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError(f"{name}: Explicit attn_mask should not be set when is_causal=True")
+        return np.tril(np.ones((length, source), dtype=bool))
+    if attn_mask is None:
+        return None
+    scores_shape = (*batch, length, source)
+    if not (attn_mask._data.dtype.kind == "b" or attn_mask.dtype == query.dtype):
+        raise RuntimeError(
+            f"{name}: attn_mask must be bool or {query.dtype} like the query, got {attn_mask.dtype}"
+        )
+    if not _broadcasts_to(tuple(attn_mask.shape), scores_shape):
+        raise RuntimeError(
+            f"{name}: attn_mask of shape {tuple(attn_mask.shape)} does not broadcast to the "
+            f"attention weights' shape {scores_shape} (..., L, S)"
+        )
+    return attn_mask
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` broadcasts to exactly ``target``."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------- spatial (module 09)
+def _ints(value: int | Sequence[int], count: int, name: str, op: str) -> tuple[int, ...]:
+    """``value`` as ``count`` ints: 3 -> (3, 3); a sequence must have ``count`` entries."""
+    values = (value,) * count if isinstance(value, int) else tuple(value)
+    if len(values) != count or not all(isinstance(v, int) for v in values):
+        raise ValueError(f"{op}: {name} must be an int or {count} ints, got {value!r}")
+    return values
+
+
+def _check_spatial(op: str, input: Tensor, dims: int) -> None:  # noqa: A002
+    """``input`` must be (C, *spatial) or (N, C, *spatial) with ``dims`` spatial dims."""
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(
+            f"{op}: expected a {dims + 1}-D (C, *spatial) or {dims + 2}-D (N, C, *spatial) "
+            f"input, got shape {tuple(input.shape)}"
+        )
+
+
+def _unbatched(op: str, input: Tensor, dims: int, run: Callable[[Tensor], Tensor]) -> Tensor:  # noqa: A002
+    """Run ``run`` on a batch: an input with ``dims`` spatial dims and no batch gets one."""
+    _check_spatial(op, input, dims)
+    if input.ndim == dims + 1:
+        return run(input.unsqueeze(0)).squeeze(0)
+    return run(input)
+
+
+def _check_conv(
+    op: str,
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None,
+    groups: int,
+) -> None:
+    """Channels, groups, bias and dtype of a convolution; ``input`` is batched."""
+    dims = input.ndim
+    if weight.ndim != dims:
+        raise RuntimeError(
+            f"{op}: weight must have shape (out_channels, in_channels / groups, *kernel) with "
+            f"{dims - 2} kernel dims, got {tuple(weight.shape)}"
+        )
+    out_channels, group_channels = weight.shape[:2]
+    if groups < 1 or out_channels % groups:
+        raise RuntimeError(
+            f"{op}: groups={groups} must be positive and divide out_channels, the first "
+            f"dimension of weight {tuple(weight.shape)}; pick a divisor of {out_channels}"
+        )
+    if input.shape[1] != group_channels * groups:
+        raise RuntimeError(
+            f"{op}: input of shape {tuple(input.shape)} has {input.shape[1]} channels but "
+            f"weight of shape {tuple(weight.shape)} with groups={groups} expects "
+            f"{group_channels * groups} (weight.shape[1] * groups); fix in_channels"
+        )
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise RuntimeError(
+            f"{op}: bias of shape {tuple(bias.shape)} must have shape ({out_channels},), "
+            f"one entry per output channel of weight {tuple(weight.shape)}"
+        )
+    if input.dtype != weight.dtype:
+        raise RuntimeError(
+            f"{op}: input is {input.dtype} but weight is {weight.dtype}; convert one of them "
+            f"(e.g. x.to({weight.dtype}))"
+        )
+
+
+def _conv_padding(
+    op: str,
+    padding: str | int | Sequence[int],
+    sizes: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> tuple[tuple[int, int], ...]:
+    """(before, after) per spatial dim; 'same' splits d (k - 1) with the extra one after.
+
+    Also checks that stride and dilation are positive and that the dilated kernel,
+    d (k - 1) + 1, fits in the padded input.
+    """
+    if min(stride) < 1 or min(dilation) < 1:
+        raise RuntimeError(f"{op}: stride {stride} and dilation {dilation} must be positive")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise RuntimeError(f"{op}: invalid padding string {padding!r}; use 'same' or 'valid'")
+        if padding == "same" and max(stride) > 1:
+            raise RuntimeError(
+                f"{op}: padding='same' is not supported for strided convolutions (stride "
+                f"{stride}); pad explicitly with an int"
+            )
+        totals = [d * (k - 1) if padding == "same" else 0 for k, d in zip(kernel, dilation)]
+        pads = tuple((total // 2, total - total // 2) for total in totals)
+    else:
+        pads = tuple((p, p) for p in _ints(padding, len(kernel), "padding", op))
+        if any(before < 0 for before, _ in pads):
+            raise RuntimeError(f"{op}: negative padding {padding!r} is not supported")
+    padded = tuple(size + a + b for size, (a, b) in zip(sizes, pads))
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(r > p for r, p in zip(reach, padded)):
+        raise RuntimeError(
+            f"{op}: padded input size {padded} is smaller than the dilated kernel size "
+            f"{reach}; use a smaller kernel or dilation, or more padding"
+        )
+    return pads
+
+
+def conv2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: str | int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D convolution (cross-correlation) of input (N, C, H, W) or (C, H, W) with weight
+    (O, C / groups, kh, kw), plus bias (O,): out[n, o, i, j] = b[o] +
+    sum_{c, a, b} W[o, c, a, b] x_pad[n, c, i sh + a dh, j sw + b dw] -> (N, O, OH, OW),
+    OH = (H + pad_top + pad_bottom - dh (kh - 1) - 1) // sh + 1 (likewise OW).
+
+    ``padding`` is an int, a pair, 'valid' (none) or 'same' (output size = input size,
+    stride 1 only). Example: ``F.conv2d(torch.ones(1, 1, 5, 5), torch.ones(2, 1, 3, 3))``
+    has shape (1, 2, 3, 3) and every value 9.
+    """
+
+    def run(batch: Tensor) -> Tensor:
+        _check_conv("conv2d", batch, weight, bias, groups)
+        kernel = tuple(weight.shape[2:])
+        steps = _ints(stride, 2, "stride", "conv2d")
+        spread = _ints(dilation, 2, "dilation", "conv2d")
+        pads = _conv_padding("conv2d", padding, tuple(batch.shape[2:]), kernel, steps, spread)
+        return conv_ops.Conv2d.apply(batch, weight, bias, steps, pads, spread, groups)
+
+    return _unbatched("conv2d", input, 2, run)
+
+
+def conv1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: str | int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D convolution of input (N, C, L) or (C, L) with weight (O, C / groups, k) -> (N, O, OL).
+
+    The 2-D convolution of a height-1 image: the same im2col and matrix multiply.
+    """
+
+    def run(batch: Tensor) -> Tensor:
+        _check_conv("conv1d", batch, weight, bias, groups)
+        kernel = (1, weight.shape[2])
+        steps = (1, *_ints(stride, 1, "stride", "conv1d"))
+        spread = (1, *_ints(dilation, 1, "dilation", "conv1d"))
+        pads = _conv_padding("conv1d", padding, batch.shape[2:], kernel[1:], steps[1:], spread[1:])
+        out = conv_ops.Conv2d.apply(
+            batch.unsqueeze(2), weight.unsqueeze(2), bias, steps, ((0, 0), *pads), spread, groups
+        )
+        return out.squeeze(2)  # (N, O, 1, OL) -> (N, O, OL)
+
+    return _unbatched("conv1d", input, 1, run)
+
+
+def _pool_geometry(
+    op: str,
+    input: Tensor,  # noqa: A002
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None,
+    padding: int | Sequence[int],
+    dilation: int | Sequence[int],
+    ceil_mode: bool,
+) -> tuple[tuple[int, int], ...]:
+    """Check a pooling window; return (kernel, stride, ((top, top), (left, left)), dilation).
+
+    ``stride`` defaults to ``kernel_size``; padding may be at most half the kernel.
+    """
+    _check_spatial(op, input, 2)
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported; use ceil_mode=False")
+    kernel = _ints(kernel_size, 2, "kernel_size", op)
+    steps = kernel if stride is None or stride == [] else _ints(stride, 2, "stride", op)
+    pads = _ints(padding, 2, "padding", op)
+    spread = _ints(dilation, 2, "dilation", op)
+    if min(kernel) < 1 or min(steps) < 1 or min(spread) < 1:
+        raise RuntimeError(
+            f"{op}: kernel_size {kernel}, stride {steps} and dilation {spread} must be positive"
+        )
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, spread))
+    if any(p < 0 or 2 * p > r for p, r in zip(pads, reach)):
+        raise RuntimeError(
+            f"{op}: padding {pads} must be between 0 and half the (dilated) kernel size {reach}"
+        )
+    sizes = input.shape[-2:]
+    if any(s + 2 * p < r for s, p, r in zip(sizes, pads, reach)):
+        raise RuntimeError(
+            f"{op}: input of shape {tuple(input.shape)} is smaller than the window {reach} "
+            f"even with padding {pads}: output size is too small; use a smaller kernel_size"
+        )
+    return kernel, steps, ((pads[0], pads[0]), (pads[1], pads[1])), spread
+
+
+def max_pool2d(
+    input: Tensor,  # noqa: A002
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """The maximum of each kh x kw window of input (N, C, H, W) or (C, H, W), windows
+    ``stride`` apart (default: ``kernel_size``, no overlap) -> (N, C, OH, OW).
+
+    With ``return_indices`` also returns where each maximum is, as a flat index into its
+    (H, W) plane. Example: ``F.max_pool2d(torch.arange(16.).reshape(1, 1, 4, 4), 2)`` is
+    [[[[5, 7], [13, 15]]]].
+    """
+    geometry = _pool_geometry(
+        "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    pooled = _unbatched("max_pool2d", input, 2, lambda x: pool_ops.MaxPool2d.apply(x, *geometry))
+    if not return_indices:
+        return pooled
+    batch = input._data if input.ndim == 4 else input._data[None]
+    indices = Tensor._from_array(pool_ops.max_pool_indices(batch, *geometry))
+    return pooled, (indices if input.ndim == 4 else indices.squeeze(0))
+
+
+def avg_pool2d(
+    input: Tensor,  # noqa: A002
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each kh x kw window of input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW).
+
+    Zero padding counts in the mean unless ``count_include_pad=False``; ``divisor_override``
+    replaces the divisor kh * kw.
+    """
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("avg_pool2d: divisor_override must be non-zero")
+    kernel, steps, pads, _ = _pool_geometry(
+        "avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode
+    )
+    return _unbatched(
+        "avg_pool2d",
+        input,
+        2,
+        lambda x: pool_ops.AvgPool2d.apply(
+            x, kernel, steps, pads, count_include_pad, divisor_override
+        ),
+    )
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:  # noqa: A002
+    """Average pooling to a fixed output size (OH, OW), whatever the input's (H, W).
+
+    Window i along a dim of size n covers [floor(i n / m), ceil((i + 1) n / m)) for m
+    outputs; ``None`` in ``output_size`` keeps that input size. ``output_size=1`` is global
+    average pooling: ``F.adaptive_avg_pool2d(x, 1)`` has shape (N, C, 1, 1).
+    """
+    sizes = (output_size,) * 2 if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != 2 or any(s is not None and s < 0 for s in sizes):
+        raise ValueError(
+            f"adaptive_avg_pool2d: output_size must be an int or a pair of non-negative ints "
+            f"(or None), got {output_size!r}"
+        )
+    target = tuple(input.shape[-2 + i] if s is None else s for i, s in enumerate(sizes))
+    return _unbatched(
+        "adaptive_avg_pool2d", input, 2, lambda x: pool_ops.AdaptiveAvgPool2d.apply(x, target)
+    )
+
+
+def batch_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel of input (N, C, *): (x - mean) / sqrt(var + eps) * weight + bias.
+
+    Training: mean and (biased) var of the batch, over every dim but 1; the running
+    statistics, when given, move towards them by ``momentum`` (in place, variance unbiased).
+    Evaluation: running_mean and running_var are used instead.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input (N, C, *), got shape {tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, tensor in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if tensor is not None and tuple(tensor.shape) != (channels,):
+            raise RuntimeError(
+                f"batch_norm: {name} of shape {tuple(tensor.shape)} must have {channels} "
+                f"elements, one per channel of input {tuple(input.shape)}"
+            )
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
+    if training and input.numel() // channels <= 1:
+        raise ValueError(
+            f"batch_norm: expected more than 1 value per channel when training, got input of "
+            f"shape {tuple(input.shape)}; use a larger batch or eval mode"
+        )
+    return norm_ops.BatchNorm.apply(
+        input, running_mean, running_var, weight, bias, training, momentum, eps
+    )
+
+
+def layer_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the last dims ``normalized_shape`` of input (*, *normalized_shape):
+    (x - mean) / sqrt(var + eps) * weight + bias, with weight and bias of normalized_shape.
+
+    Example: ``F.layer_norm(torch.tensor([[1., 3.]]), (2,))`` is about [[-1, 1]].
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or tuple(input.shape[input.ndim - len(shape) :]) != shape:
+        raise RuntimeError(
+            f"layer_norm: input of shape {tuple(input.shape)} must end with normalized_shape "
+            f"{shape}; expected input of shape (*, {', '.join(map(str, shape))})"
+        )
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tuple(tensor.shape) != shape:
+            raise RuntimeError(
+                f"layer_norm: {name} of shape {tuple(tensor.shape)} must have the shape of "
+                f"normalized_shape {shape}"
+            )
+    return norm_ops.LayerNorm.apply(input, weight, bias, len(shape), eps)
+
+
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(
+    input: Tensor,  # noqa: A002
+    pad: Sequence[int],
+    mode: str = "constant",
+    value: float | None = None,
+) -> Tensor:
+    """Pad the last len(pad) / 2 dims of input; ``pad`` lists (before, after) pairs starting
+    from the LAST dim: (left, right, top, bottom) pads width then height.
+
+    Modes: 'constant' (``value``, default 0; negative widths crop), 'reflect' (mirror
+    without repeating the edge), 'replicate' (repeat the edge), 'circular' (wrap around).
+    Example: ``F.pad(torch.ones(1, 2), (1, 1))`` is [[0, 1, 1, 0]].
+    """
+    if mode not in PAD_MODES:
+        raise NotImplementedError(f"pad: unknown mode {mode!r}; use one of {PAD_MODES}")
+    if len(pad) % 2 or len(pad) > 2 * input.ndim:
+        raise RuntimeError(
+            f"pad: pad {tuple(pad)} must hold (before, after) pairs for at most the "
+            f"{input.ndim} dims of input {tuple(input.shape)}"
+        )
+    pairs = [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)][::-1]  # first dim first
+    widths = ((0, 0),) * (input.ndim - len(pairs)) + tuple(pairs)
+    if mode == "constant":
+        return padding_ops.ConstantPad.apply(input, widths, 0.0 if value is None else value)
+    for size, (before, after) in zip(input.shape, widths):
+        limit = size if mode == "circular" else size - 1
+        if min(before, after) < 0 or max(before, after) > limit:
+            raise RuntimeError(
+                f"pad: {mode} padding {(before, after)} of a dim of size {size} must be "
+                f"between 0 and {limit}; pad less or use mode='constant'"
+            )
+    return padding_ops.IndexPad.apply(input, widths, mode)

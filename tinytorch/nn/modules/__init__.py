@@ -10,7 +10,9 @@ from tinytorch.nn.modules.activation import (
     Softmax,
     Tanh,
 )
+from tinytorch.nn.modules.attention import MultiheadAttention
 from tinytorch.nn.modules.container import ModuleDict, ModuleList, Sequential
+from tinytorch.nn.modules.conv import Conv1d, Conv2d
 from tinytorch.nn.modules.dropout import Dropout
 from tinytorch.nn.modules.flatten import Flatten
 from tinytorch.nn.modules.linear import Identity, Linear
@@ -23,28 +25,47 @@ from tinytorch.nn.modules.loss import (
     NLLLoss,
 )
 from tinytorch.nn.modules.module import Module
+from tinytorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from tinytorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from tinytorch.nn.modules.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
+from tinytorch.nn.modules.sparse import Embedding
+from tinytorch.nn.modules.transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
     "GELU",
     "Identity",
     "L1Loss",
+    "LayerNorm",
+    "LearnedPositionalEmbedding",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "ReLU",
     "Sequential",
     "SiLU",
     "Sigmoid",
+    "SinusoidalPositionalEncoding",
     "Softmax",
     "Tanh",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]

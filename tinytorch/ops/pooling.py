@@ -1,0 +1,169 @@
+"""Pooling: summarise each window of a feature map by its maximum or its mean.
+
+Pooling shares convolution's windows (``tinytorch.ops.conv``): ``im2col`` lays the windows of
+x (N, C, H, W) out as (N, C, kh * kw, OH, OW) and a reduction over axis 2 pools them,
+with no Python loop. Backward sends each output's gradient back to the window it came from:
+all of it to the argmax for max pooling, an equal share to every pixel for average pooling.
+Adaptive average pooling picks its windows from the output size and is two small matrix
+products instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytorch.autograd.function import Context, Function
+from tinytorch.ops.conv import Padding, Pair, col2im, crop_spatial, im2col, pad_spatial
+
+
+def padding_shape(shape: tuple[int, ...], padding: Padding) -> tuple[int, ...]:
+    """The shape (N, C, Hp, Wp) of an input of ``shape`` (N, C, H, W) after ``padding``."""
+    (top, bottom), (left, right) = padding
+    return (*shape[:2], shape[2] + top + bottom, shape[3] + left + right)
+
+
+def window_max(
+    x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair
+) -> tuple[np.ndarray, np.ndarray]:
+    """The maximum of every window of x (N, C, H, W) padded with -inf: (out, winner).
+
+    out (N, C, OH, OW); winner (N, C, 1, OH, OW) is the argmax's tap within its window.
+    """
+    # BEGIN SOLUTION 09
+    cols = im2col(pad_spatial(x, padding, value=-np.inf), kernel, stride, dilation)
+    winner = cols.argmax(axis=2)[:, :, None]  # (N, C, 1, OH, OW)
+    return np.take_along_axis(cols, winner, axis=2)[:, :, 0], winner
+    # END SOLUTION
+
+
+class MaxPool2d(Function):
+    """out[n, c, i, j] = max of window (i, j) of channel c; padding counts as -inf.
+
+    The gradient flows only to the argmax of each window (the first one, on ties); a pixel in
+    several overlapping windows collects the gradient of each window it wins.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Context, x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair
+    ) -> np.ndarray:
+        # BEGIN SOLUTION 09
+        out, winner = window_max(x, kernel, stride, padding, dilation)
+        ctx.save_for_backward(winner)
+        ctx.settings = (padding_shape(x.shape, padding), padding, kernel, stride, dilation)
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        # BEGIN SOLUTION 09
+        (winner,) = ctx.saved_tensors
+        padded_shape, padding, kernel, stride, dilation = ctx.settings
+        n, c, _, out_h, out_w = winner.shape
+        cols_grad = np.zeros((n, c, kernel[0] * kernel[1], out_h, out_w), grad.dtype)
+        np.put_along_axis(cols_grad, winner, grad[:, :, None], axis=2)
+        grad_x = col2im(cols_grad, padded_shape, kernel, stride, dilation)
+        return crop_spatial(grad_x, padding), None, None, None, None
+        # END SOLUTION
+
+
+def max_pool_indices(
+    x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair
+) -> np.ndarray:
+    """PyTorch's ``return_indices``: for each window of x (N, C, H, W), the flat position
+    row * W + col of its maximum in its (H, W) plane, int64 of shape (N, C, OH, OW)."""
+    # BEGIN SOLUTION 09
+    _, winner = window_max(x, kernel, stride, padding, dilation)
+    _, _, _, out_h, out_w = winner.shape
+    tap_row, tap_col = np.divmod(winner[:, :, 0], kernel[1])  # (N, C, OH, OW)
+    rows = np.arange(out_h)[:, None] * stride[0] - padding[0][0] + tap_row * dilation[0]
+    cols = np.arange(out_w) * stride[1] - padding[1][0] + tap_col * dilation[1]
+    return (rows * x.shape[3] + cols).astype(np.int64)
+    # END SOLUTION
+
+
+class AvgPool2d(Function):
+    """out[n, c, i, j] = sum of window (i, j) / divisor; padding counts as 0.
+
+    The divisor is kh * kw, or, with ``count_include_pad=False``, the number of real
+    (unpadded) pixels in the window, or ``divisor_override``. Backward gives every pixel of a
+    window grad / divisor.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Context,
+        x: np.ndarray,
+        kernel: Pair,
+        stride: Pair,
+        padding: Padding,
+        count_include_pad: bool,
+        divisor_override: int | None,
+    ) -> np.ndarray:
+        # BEGIN SOLUTION 09
+        dilation = (1, 1)
+        padded = pad_spatial(x, padding)
+        sums = im2col(padded, kernel, stride, dilation).sum(axis=2)  # (N, C, OH, OW)
+        if divisor_override is not None:
+            divisor = np.asarray(divisor_override, x.dtype)
+        elif count_include_pad:
+            divisor = np.asarray(kernel[0] * kernel[1], x.dtype)
+        else:  # count the real pixels: pool a plane of ones padded with zeros
+            ones = pad_spatial(np.ones((1, 1, *x.shape[2:]), x.dtype), padding)
+            divisor = im2col(ones, kernel, stride, dilation).sum(axis=2)  # (1, 1, OH, OW)
+        ctx.save_for_backward(divisor)
+        ctx.settings = (padded.shape, padding, kernel, stride, dilation)
+        return sums / divisor
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        # BEGIN SOLUTION 09
+        (divisor,) = ctx.saved_tensors
+        padded_shape, padding, kernel, stride, dilation = ctx.settings
+        share = (grad / divisor)[:, :, None]  # (N, C, 1, OH, OW)
+        n, c, _, out_h, out_w = share.shape
+        cols_grad = np.broadcast_to(share, (n, c, kernel[0] * kernel[1], out_h, out_w))
+        grad_x = col2im(cols_grad, padded_shape, kernel, stride, dilation)
+        return crop_spatial(grad_x, padding), None, None, None, None, None
+        # END SOLUTION
+
+
+def adaptive_pool_matrix(in_size: int, out_size: int, dtype: np.dtype) -> np.ndarray:
+    """A (out_size, in_size) matrix whose row i averages input [floor(i n / m), ceil((i+1) n / m)).
+
+    For n = in_size and m = out_size: the windows PyTorch's adaptive pooling uses. They
+    cover the input and may overlap by one pixel when m does not divide n.
+    """
+    # BEGIN SOLUTION 09
+    outputs = np.arange(out_size)
+    starts = (outputs * in_size) // out_size
+    ends = -((-(outputs + 1) * in_size) // out_size)  # ceil division
+    inputs = np.arange(in_size)
+    inside = (inputs >= starts[:, None]) & (inputs < ends[:, None])  # (m, n)
+    return (inside / (ends - starts)[:, None]).astype(dtype)
+    # END SOLUTION
+
+
+class AdaptiveAvgPool2d(Function):
+    """out (N, C, OH, OW) = A_h x A_w^T for x (N, C, H, W): the average of an adaptive window.
+
+    A_h (OH, H) and A_w (OW, W) are ``adaptive_pool_matrix``; both products are linear, so
+    d x = A_h^T G A_w for G = d loss / d out.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, output_size: Pair) -> np.ndarray:
+        # BEGIN SOLUTION 09
+        rows = adaptive_pool_matrix(x.shape[2], output_size[0], x.dtype)  # (OH, H)
+        cols = adaptive_pool_matrix(x.shape[3], output_size[1], x.dtype)  # (OW, W)
+        ctx.save_for_backward(rows, cols)
+        return np.einsum("ih,nchw,jw->ncij", rows, x, cols, optimize=True)
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        # BEGIN SOLUTION 09
+        rows, cols = ctx.saved_tensors
+        return np.einsum("ih,ncij,jw->nchw", rows, grad, cols, optimize=True), None
+        # END SOLUTION
