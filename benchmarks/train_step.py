@@ -1,11 +1,12 @@
-"""Time one training step of an MLP on tinytorch, on PyTorch (eager, CPU) and on plain NumPy.
+"""Time one training step on tinytorch, on PyTorch (eager, CPU) and on plain NumPy.
 
-The same step runs on each: forward, cross-entropy loss, backward, optimizer update, zero the
-gradients. NumPy is the floor: hand-written forward and backward with no framework at all.
-Each configuration is timed as the median over repeated blocks of steps, after a warm-up.
+The same step runs on each library: forward, loss, backward, optimizer update, zero the
+gradients. Each model is written once against PyTorch's API and given the library module.
+NumPy is the floor for the MLPs: hand-written forward and backward with no framework at all.
+Each step is timed as the median over repeated blocks of steps, after a warm-up.
 
-    python benchmarks/train_step.py              # both configurations
-    python benchmarks/train_step.py --steps 200  # longer timing blocks
+    python benchmarks/train_step.py                # every model
+    python benchmarks/train_step.py --only MLP     # the models whose name contains "MLP"
 """
 
 from __future__ import annotations
@@ -16,38 +17,68 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
+Step = Callable[[], Any]
+
 
 @dataclass
-class Config:
+class Benchmark:
     name: str
-    sizes: tuple[int, ...]
-    batch: int
-    optimizer: str  # "adam" or "sgd" (SGD with momentum 0.9)
-    lr: float
-    model: str = "mlp"  # "mlp" (layer widths ``sizes``) or "lenet5" (1x28x28 images, 10 classes)
+    framework_step: Callable[[ModuleType], Step]  # given tinytorch or torch, returns a step
+    numpy_step: Callable[[], Step] | None = None  # the hand-written floor, where there is one
+    block_fraction: float = 1.0  # heavy models time shorter blocks (a fraction of --steps)
 
 
-CONFIGS = [
-    Config("MLP 64-128-10, batch 32, Adam", (64, 128, 10), 32, "adam", 1e-3),
-    Config("MLP 784-512-512-10, batch 128, SGD+momentum", (784, 512, 512, 10), 128, "sgd", 0.01),
-    Config("LeNet-5 1x28x28, batch 64, SGD+momentum", (784, 10), 64, "sgd", 0.01, "lenet5"),
-]
-
-
-def make_data(config: Config) -> tuple[np.ndarray, np.ndarray]:
+def classification_data(
+    torch: ModuleType, batch: int, features: tuple[int, ...], classes: int
+) -> tuple[Any, Any]:
     rng = np.random.default_rng(0)
-    features = (1, 28, 28) if config.model == "lenet5" else (config.sizes[0],)
-    x = rng.standard_normal((config.batch, *features)).astype(np.float32)
-    y = rng.integers(0, config.sizes[-1], config.batch).astype(np.int64)
-    return x, y
+    x = rng.standard_normal((batch, *features)).astype(np.float32)
+    y = rng.integers(0, classes, batch).astype(np.int64)
+    return torch.tensor(x), torch.tensor(y)
 
 
-def lenet5(nn):
-    """LeNet-5 (LeCun et al. 1998) for 28x28 digits, with ReLU and max pooling."""
-    return nn.Sequential(
+def training_step(torch: ModuleType, model: Any, optimizer: Any, x: Any, y: Any) -> Step:
+    """One classification step: zero grads, cross-entropy of model(x), backward, update."""
+
+    def step() -> Any:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def make_optimizer(torch: ModuleType, model: Any, name: str, lr: float) -> Any:
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=lr)
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+
+
+def mlp_step(
+    torch: ModuleType, sizes: tuple[int, ...], batch: int, optimizer: str, lr: float
+) -> Step:
+    """An MLP with ReLU between its Linear layers of widths ``sizes``."""
+    nn = torch.nn
+    layers: list = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    x, y = classification_data(torch, batch, (sizes[0],), sizes[-1])
+    return training_step(torch, model, make_optimizer(torch, model, optimizer, lr), x, y)
+
+
+def lenet5_step(torch: ModuleType, batch: int = 64) -> Step:
+    """LeNet-5 (LeCun et al. 1998) on 1x28x28 images, ReLU and max pooling, SGD+momentum."""
+    nn = torch.nn
+    model = nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2),  # (N, 6, 28, 28)
         nn.ReLU(),
         nn.MaxPool2d(2),  # (N, 6, 14, 14)
@@ -61,42 +92,14 @@ def lenet5(nn):
         nn.ReLU(),
         nn.Linear(84, 10),
     )
+    x, y = classification_data(torch, batch, (1, 28, 28), 10)
+    return training_step(torch, model, make_optimizer(torch, model, "sgd", 0.01), x, y)
 
 
-def framework_step(library_name: str, config: Config) -> Callable[[], float]:
-    """A training step written once against PyTorch's API, run on tinytorch or torch."""
-    torch = importlib.import_module(library_name)
-    nn = torch.nn
-    layers: list = []
-    for fan_in, fan_out in zip(config.sizes[:-1], config.sizes[1:]):
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    model = lenet5(nn) if config.model == "lenet5" else nn.Sequential(*layers[:-1])
-    if config.optimizer == "adam":
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    else:
-        optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9)
-    x_array, y_array = make_data(config)
-    x, y = torch.tensor(x_array), torch.tensor(y_array)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step() -> float:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
-
-
-GPT_NAME = "GPT 4x128, 4 heads, T 64, batch 16, AdamW"
-
-
-def gpt_step(library_name: str) -> Callable[[], float]:
-    """A decoder-only GPT step (vocab 65) built from the library's own modules, so the same
-    code runs on tinytorch and torch: token and position embeddings, four pre-norm causal
-    encoder layers with GELU, a final layer norm and a linear head."""
-    torch = importlib.import_module(library_name)
+def gpt_step(torch: ModuleType) -> Step:
+    """A decoder-only GPT step (vocab 65, 4 layers of width 128, 4 heads, T 64, batch 16,
+    AdamW) built from the library's own modules: token and position embeddings, four pre-norm
+    causal encoder layers with GELU, a final layer norm and a linear head."""
     nn = torch.nn
     vocab, width, length, batch = 65, 128, 64, 16
     layer = nn.TransformerEncoderLayer(
@@ -112,7 +115,7 @@ def gpt_step(library_name: str) -> Callable[[], float]:
     positions = torch.arange(length)
     causal = torch.tensor(np.triu(np.ones((length, length), dtype=bool), 1))
 
-    def step() -> float:
+    def step() -> Any:
         optimizer.zero_grad()
         hidden = blocks(embed(x) + position(positions), mask=causal, is_causal=True)
         loss = torch.nn.functional.cross_entropy(head(hidden).reshape(-1, vocab), y)
@@ -123,17 +126,18 @@ def gpt_step(library_name: str) -> Callable[[], float]:
     return step
 
 
-def numpy_step(config: Config) -> Callable[[], float]:
-    """The same step by hand in NumPy: the speed floor any NumPy framework is measured against."""
+def numpy_mlp_step(sizes: tuple[int, ...], batch: int, optimizer: str, lr: float) -> Step:
+    """The MLP step by hand in NumPy: the speed floor any NumPy framework is measured against."""
     rng = np.random.default_rng(0)
     weights = [
         (rng.uniform(-1, 1, (fan_out, fan_in)) / np.sqrt(fan_in)).astype(np.float32)
-        for fan_in, fan_out in zip(config.sizes[:-1], config.sizes[1:])
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:])
     ]
     biases = [np.zeros(w.shape[0], np.float32) for w in weights]
     params = weights + biases
     slots = [[np.zeros_like(p), np.zeros_like(p)] for p in params]
-    x, y = make_data(config)
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], batch)
     count = [0]
 
     def step() -> float:
@@ -156,17 +160,17 @@ def numpy_step(config: Config) -> Callable[[], float]:
                 grad = (grad @ weights[i]) * (activations[i] > 0)
         count[0] += 1
         for p, g, (first, second) in zip(params, grads_w + grads_b, slots):
-            if config.optimizer == "adam":
+            if optimizer == "adam":
                 first *= 0.9
                 first += 0.1 * g
                 second *= 0.999
                 second += 0.001 * g * g
                 corrected = np.sqrt(second / (1 - 0.999 ** count[0])) + 1e-8
-                p -= config.lr / (1 - 0.9 ** count[0]) * first / corrected
+                p -= lr / (1 - 0.9 ** count[0]) * first / corrected
             else:
                 first *= 0.9
                 first += g
-                p -= config.lr * first
+                p -= lr * first
         return float(loss)
 
     return step
@@ -185,43 +189,68 @@ def time_step(step: Callable[[], float], steps: int, repeats: int) -> float:
     return statistics.median(blocks)
 
 
+def mlp_benchmark(sizes: tuple[int, ...], batch: int, optimizer: str, lr: float) -> Benchmark:
+    widths = "-".join(map(str, sizes))
+    label = "Adam" if optimizer == "adam" else "SGD+momentum"
+    return Benchmark(
+        f"MLP {widths}, batch {batch}, {label}",
+        partial(mlp_step, sizes=sizes, batch=batch, optimizer=optimizer, lr=lr),
+        partial(numpy_mlp_step, sizes, batch, optimizer, lr),
+    )
+
+
+BENCHMARKS = [
+    mlp_benchmark((64, 128, 10), 32, "adam", 1e-3),
+    mlp_benchmark((784, 512, 512, 10), 128, "sgd", 0.01),
+    Benchmark("LeNet-5 1x28x28, batch 64, SGD+momentum", lenet5_step, block_fraction=0.3),
+    Benchmark("GPT 4x128, 4 heads, T 64, batch 16, AdamW", gpt_step, block_fraction=0.2),
+]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100, help="steps per timing block")
-    parser.add_argument("--repeats", type=int, default=5, help="timing blocks per backend")
+    parser.add_argument("--repeats", type=int, default=5, help="timing blocks per library")
+    parser.add_argument("--only", default="", help="run the models whose name contains this")
     args = parser.parse_args()
 
+    libraries = {"tinytorch": importlib.import_module("tinytorch")}
     try:
-        import torch
-
-        have_torch = True
-        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
+        libraries["torch"] = importlib.import_module("torch")
+        print(
+            f"PyTorch {libraries['torch'].__version__}, "
+            f"{libraries['torch'].get_num_threads()} threads"
+        )
     except ImportError:
-        have_torch = False
         print("PyTorch not installed: timing tinytorch and NumPy only")
     print(f"NumPy {np.__version__}\n")
-    header = f"{'configuration':46} {'tinytorch':>10} {'PyTorch':>10} {'NumPy':>10} "
-    print(header + f"{'tt/PyTorch':>11} {'tt/NumPy':>9}")
-    for config in CONFIGS:
-        ours = time_step(framework_step("tinytorch", config), args.steps, args.repeats)
-        has_floor = config.model == "mlp"  # no hand-written NumPy LeNet-5
-        floor = time_step(numpy_step(config), args.steps, args.repeats) if has_floor else np.nan
-        theirs = (
-            time_step(framework_step("torch", config), args.steps, args.repeats)
-            if have_torch
-            else float("nan")
-        )
-        floor_text = f"{floor:8.3f}ms" if has_floor else f"{'-':>10}"
-        ratio_text = f"{ours / floor:8.2f}x" if has_floor else f"{'-':>9}"
-        print(
-            f"{config.name:46} {ours:8.3f}ms {theirs:8.3f}ms {floor_text} "
-            f"{ours / theirs:10.2f}x {ratio_text}"
-        )
-    ours = time_step(gpt_step("tinytorch"), args.steps // 5, args.repeats)
-    theirs = (
-        time_step(gpt_step("torch"), args.steps // 5, args.repeats) if have_torch else float("nan")
+    print(
+        f"{'model':46} {'tinytorch':>10} {'PyTorch':>10} {'NumPy':>10} "
+        f"{'tt/PyTorch':>11} {'tt/NumPy':>9}"
     )
-    print(f"{GPT_NAME:46} {ours:8.3f}ms {theirs:8.3f}ms {'-':>10} {ours / theirs:10.2f}x")
+    for benchmark in BENCHMARKS:
+        if args.only not in benchmark.name:
+            continue
+        steps = max(int(args.steps * benchmark.block_fraction), 5)
+        timings = {
+            name: time_step(benchmark.framework_step(library), steps, args.repeats)
+            for name, library in libraries.items()
+        }
+        if benchmark.numpy_step is not None:
+            timings["numpy"] = time_step(benchmark.numpy_step(), steps, args.repeats)
+        ours = timings["tinytorch"]
+        columns = [
+            f"{timings[name]:8.3f}ms" if name in timings else f"{'-':>10}"
+            for name in ("torch", "numpy")
+        ]
+        ratios = [
+            f"{ours / timings[name]:.2f}x" if name in timings else "-"
+            for name in ("torch", "numpy")
+        ]
+        print(
+            f"{benchmark.name:46} {ours:8.3f}ms {columns[0]} {columns[1]} "
+            f"{ratios[0]:>11} {ratios[1]:>9}"
+        )
 
 
 if __name__ == "__main__":
