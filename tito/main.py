@@ -1,7 +1,9 @@
 """Entry point of the ``tito`` command: one command group per file in ``tito/commands/``.
 
 ``tito init DIR`` (workspace.py), ``tito module list|status|start|test|complete|reset``
-(module.py), ``tito system doctor`` (system.py) and ``tito version``.
+(module.py), ``tito milestones list|status|run`` (milestones.py), ``tito system doctor``
+(system.py), ``tito release`` and ``tito grade`` for instructors (instructor.py) and
+``tito version``.
 Exit codes: 0 success, 1 failed or refused, 2 wrong usage (or not inside a workspace).
 """
 
@@ -11,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tito.commands import module, system, workspace
+from tito.commands import instructor, milestones, module, system, workspace
 from tito.commands.common import FAILED, OK, fail
 from tito.course.manifest import ManifestError
 from tito.course.regions import RegionError
@@ -34,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(metavar="COMMAND")
     commands.add_parser("version", help="print the tinytorch version").set_defaults(run=_version)
-    for group in (workspace, module, system):
+    for group in (workspace, module, milestones, system, instructor):
         group.register(commands)
     return parser
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -11,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.helpers import tito
 from tito.course.edition import build_edition
-from tito.course.manifest import REPOSITORY
 from tito.course.workspace import workspace_env
 
 pytestmark = pytest.mark.cli
@@ -30,22 +29,13 @@ COMMANDS = [
     ["module", "reset"],
     ["system"],
     ["system", "doctor"],
+    ["milestones"],
+    ["milestones", "list"],
+    ["milestones", "status"],
+    ["milestones", "run"],
+    ["release"],
+    ["grade"],
 ]
-
-
-def tito(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run ``python -m tito.main ARGS`` in ``cwd``, with this repository's tito importable."""
-    env = dict(os.environ, PYTHONPATH=str(REPOSITORY))
-    command = [sys.executable, "-m", "tito.main", *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    result = tito("init", str(root), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    return root
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

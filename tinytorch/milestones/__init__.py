@@ -30,16 +30,25 @@ class Milestone:
     slug: str
     title: str
     script: str
-    modules: tuple[int, ...]
+
+    @property
+    def modules(self) -> tuple[int, ...]:
+        """The course modules it needs: 01..``after_module`` of the course manifest.
+
+        The manifest (``modules/manifest.toml``) is the one list of what unlocks a milestone;
+        ``tito.course.manifest`` reads it. The import happens here, on demand, so that the
+        framework imports and runs without the course tooling.
+        """
+        from tito.course.manifest import load_manifest
+
+        return next(m.modules for m in load_manifest().milestones if m.id == self.slug)
 
 
 MILESTONES = (
-    Milestone(1, 1958, "01_1958_perceptron", "Rosenblatt's perceptron", "perceptron.py",
-              (1, 2, 3)),
-    Milestone(2, 1969, "02_1969_xor", "The XOR problem", "xor.py", (1, 2, 3, 4, 5, 6)),
-    Milestone(3, 1986, "03_1986_mlp", "Backpropagation learns digits", "mlp.py",
-              (1, 2, 3, 4, 5, 6, 7, 8)),
-)  # fmt: skip
+    Milestone(1, 1958, "01_1958_perceptron", "Rosenblatt's perceptron", "perceptron.py"),
+    Milestone(2, 1969, "02_1969_xor", "The XOR problem", "xor.py"),
+    Milestone(3, 1986, "03_1986_mlp", "Backpropagation learns digits", "mlp.py"),
+)
 
 
 def list_milestones() -> list[Milestone]:

@@ -1,1 +1,2 @@
-"""``tito`` command groups, one file each: workspace (init), module, system."""
+"""``tito`` command groups, one file each: workspace (init), module, milestones, system and
+instructor (release, grade)."""

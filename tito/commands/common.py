@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tito.course.manifest import Manifest, Module
+from tito.course.progress import Progress, load_progress
 from tito.course.workspace import find_workspace
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -59,3 +60,11 @@ def workspace_root() -> Path | None:
             USAGE,
         )
     return root
+
+
+def workspace_progress(root: Path) -> Progress:
+    """The workspace's progress, telling the learner if the file had to be recovered."""
+    progress, warning = load_progress(root)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return progress

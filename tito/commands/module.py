@@ -22,28 +22,23 @@ from tito.commands.common import (
     lookup_module,
     module_number,
     show_help,
+    workspace_progress,
     workspace_root,
 )
 from tito.course.edition import render
 from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest
+from tito.course.notebook import write_notebook
 from tito.course.progress import (
     Progress,
-    load_progress,
     new_backup_dir,
     now,
     save_progress,
     write_atomic,
 )
 from tito.course.regions import Region, package_regions, parse_regions
-from tito.course.workspace import find_workspace, run_module_tests
+from tito.course.workspace import LESSON, find_workspace, run_module_tests
 
-
-def _progress(root: Path) -> Progress:
-    """The workspace's progress, telling the learner if the file had to be recovered."""
-    progress, warning = load_progress(root)
-    if warning:
-        print(f"warning: {warning}", file=sys.stderr)
-    return progress
+NOTEBOOK = "lesson.ipynb"
 
 
 def _next_module(manifest: Manifest, progress: Progress) -> Module | None:
@@ -63,7 +58,7 @@ def list_modules(args: argparse.Namespace) -> int:
     """Print every module by tier, marking completed ones when inside a workspace."""
     manifest = load_manifest()
     root = find_workspace(Path.cwd())
-    completed = _progress(root).completed if root else {}
+    completed = workspace_progress(root).completed if root else {}
     print(f"{manifest.title}: {len(manifest.modules)} modules")
     print(f"Textbook: {manifest.textbook}, {manifest.textbook_url}")
     for tier, description in manifest.tiers.items():
@@ -97,7 +92,7 @@ def _status_record(manifest: Manifest, progress: Progress, root: Path) -> dict:
             {
                 "id": milestone.id,
                 "title": milestone.title,
-                "unlocked": done.issuperset(range(1, milestone.after_module + 1)),
+                "unlocked": done.issuperset(milestone.modules),
             }
             for milestone in manifest.milestones
         ],
@@ -110,7 +105,7 @@ def status(args: argparse.Namespace) -> int:
     if root is None:
         return USAGE
     manifest = load_manifest()
-    record = _status_record(manifest, _progress(root), root)
+    record = _status_record(manifest, workspace_progress(root), root)
     if args.json:
         print(json.dumps(record, indent=2))
         return OK
@@ -126,19 +121,37 @@ def status(args: argparse.Namespace) -> int:
     return OK
 
 
+def _lesson_notebook(root: Path, module: Module) -> str:
+    """Build the module's notebook in the workspace unless it exists; say where the lesson is.
+
+    The source is the workspace's ``lesson.py``, else the course's (a lesson published after
+    ``tito init``). An existing notebook is the learner's and is never touched.
+    """
+    notebook = root / module.lesson_dir / NOTEBOOK
+    relative = notebook.relative_to(root)
+    if notebook.exists():
+        return f"Lesson: {relative} (yours, unchanged)"
+    sources = [folder / module.lesson_dir / LESSON for folder in (root, REPOSITORY)]
+    source = next((path for path in sources if path.is_file()), None)
+    if source is None:
+        return f"Lesson: not written yet; see {module.lesson_dir} in the TinyTorch repository"
+    write_notebook(source, notebook)
+    return f"Lesson: {relative} (new; open it with `PYTHONPATH=. jupyter lab {relative}`)"
+
+
 def start(args: argparse.Namespace) -> int:
     """Name the functions to write for a module, where they are, and the lesson."""
     root, manifest = workspace_root(), load_manifest()
     module = lookup_module(manifest, args.number)
     if root is None or module is None:
         return USAGE
-    progress = _progress(root)
+    progress = workspace_progress(root)
     missing = [f"{n:02d}" for n in module.prerequisites if n not in progress.completed]
     if missing:
         print(f"note: complete module(s) {', '.join(missing)} first; their tests come first.")
     regions = _regions_of(root, module)
     print(f"{module.label}, textbook chapter: {module.chapter} ({manifest.textbook_url})")
-    print(f"Lesson: {module.lesson_dir} in the TinyTorch repository\n")
+    print(_lesson_notebook(root, module) + "\n")
     if not regions:
         print("This module has no exercises in this workspace yet.")
         return OK
@@ -190,7 +203,7 @@ def complete(args: argparse.Namespace) -> int:
             f"{module.label} is not complete: its tests do not pass",
             f"fix the failures above, then: tito module complete {module.tag}",
         )
-    progress = _progress(root)
+    progress = workspace_progress(root)
     progress.started.setdefault(module.number, now())
     progress.completed[module.number] = now()
     save_progress(root, progress)
@@ -257,7 +270,7 @@ def reset(args: argparse.Namespace) -> int:
         (backup / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / path, backup / path)
         write_atomic(root / path, text)
-    progress = _progress(root)
+    progress = workspace_progress(root)
     progress.completed.pop(module.number, None)
     save_progress(root, progress)
     print(f"{module.label}: {len(restored)} file(s) back to stubs; your code is in {backup}")
@@ -290,7 +303,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     _add(
         sub, "status", "show progress: completed modules, next module, milestones", status
     ).add_argument("--json", action="store_true", help="print the status as JSON")
-    _add_numbered(sub, "start", "name the functions to write for a module and where", start)
+    _add_numbered(
+        sub,
+        "start",
+        "name the functions to write for a module and where, and build its lesson "
+        "notebook (never overwriting yours)",
+        start,
+    )
     _add_numbered(sub, "test", "run a module's tests against your workspace", test).add_argument(
         "pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS", help="passed to pytest"
     )

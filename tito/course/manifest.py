@@ -83,6 +83,16 @@ class Milestone:
     title: str
     after_module: int
 
+    @property
+    def number(self) -> int:
+        """The milestone's number, the two digits its id starts with: ``1`` for ``01_1958_...``."""
+        return int(self.id[:2])
+
+    @property
+    def modules(self) -> tuple[int, ...]:
+        """The modules that must be complete before it runs: 1..``after_module``."""
+        return tuple(range(1, self.after_module + 1))
+
 
 @dataclass(frozen=True)
 class Manifest:
@@ -101,6 +111,14 @@ class Manifest:
             if module.number == number:
                 return module
         raise KeyError(f"no module {number}: the course has modules 1-{len(self.modules)}")
+
+    def milestone(self, number: int) -> Milestone:
+        """The milestone with this number; ``KeyError`` names the valid ones."""
+        for milestone in self.milestones:
+            if milestone.number == number:
+                return milestone
+        valid = ", ".join(f"{m.number:02d}" for m in self.milestones)
+        raise KeyError(f"no milestone {number}: the course has milestones {valid}")
 
     def unlocked_by(self, number: int) -> list[Milestone]:
         """The milestones that completing module ``number`` (after all before it) unlocks."""
@@ -142,6 +160,8 @@ def _check(manifest: Manifest) -> None:
         if any(not 1 <= number < module.number for number in module.prerequisites):
             raise ManifestError(f"{module.label}: prerequisites must be earlier modules")
     for milestone in manifest.milestones:
+        if not milestone.id[:2].isdigit():
+            raise ManifestError(f"milestone {milestone.id}: its id must start with its number")
         if milestone.after_module not in numbers:
             raise ManifestError(f"milestone {milestone.id}: no module {milestone.after_module}")
 

@@ -3,9 +3,15 @@
 Layout of a workspace made by ``create_workspace``::
 
     DIR/tinytorch/        the student edition, where the learner writes the exercises
-    DIR/tests/            the module tests (tests/NN_slug/) and their helpers
+    DIR/tests/            the module tests a learner sees (tests/NN_slug/) and their helpers
+    DIR/modules/          the lesson sources (NN_slug/lesson.py); ``tito module start`` adds
+                          the notebook lesson.ipynb beside each
+    DIR/milestones/       the milestone scripts, run by ``tito milestones run``
     DIR/pytest.ini        the markers and options of the repository's pytest set-up
     DIR/.tito/            progress.json and backups/
+
+Hidden tests (``tests/NN_slug/hidden/``) stay with the instructor: they are copied only into
+the folder where ``tito grade`` runs a submission.
 """
 
 from __future__ import annotations
@@ -22,8 +28,11 @@ from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest, to
 from tito.course.progress import STATE_DIR, Progress, new_backup_dir, save_progress
 
 TEST_HELPERS = ("__init__.py", "conftest.py", "helpers.py")
+HIDDEN = "hidden"
 PYTEST_CONFIG = "pytest.ini"
-CONTENT = (PACKAGE, "tests", PYTEST_CONFIG)
+LESSON = "lesson.py"
+MILESTONES = "milestones"
+CONTENT = (PACKAGE, "tests", "modules", MILESTONES, PYTEST_CONFIG)
 
 
 def find_workspace(start: Path) -> Path | None:
@@ -45,19 +54,40 @@ def pytest_ini(source_root: Path = REPOSITORY) -> str:
     )
 
 
-def copy_tests(target: Path, manifest: Manifest, source_root: Path = REPOSITORY) -> None:
-    """Copy the module tests that exist (tests/NN_slug/) and their helpers to ``target``."""
+def copy_tests(
+    target: Path, manifest: Manifest, source_root: Path = REPOSITORY, hidden: bool = False
+) -> None:
+    """Copy the module tests that exist (tests/NN_slug/) and their helpers to ``target``.
+
+    The hidden tests (``tests/NN_slug/hidden/``) are copied only if ``hidden``.
+    """
     tests = target / "tests"
     tests.mkdir(parents=True)
     for name in TEST_HELPERS:
         if (source_root / "tests" / name).exists():
             shutil.copy2(source_root / "tests" / name, tests / name)
+    ignore = SKIPPED if hidden else shutil.ignore_patterns("__pycache__", "*.pyc", HIDDEN)
     for module in manifest.modules:
         if (source_root / module.tests_dir).is_dir():
             shutil.copytree(
-                source_root / module.tests_dir, target / module.tests_dir, ignore=SKIPPED
+                source_root / module.tests_dir, target / module.tests_dir, ignore=ignore
             )
+
+
+def write_pytest_ini(target: Path, source_root: Path = REPOSITORY) -> None:
+    """Write ``target/pytest.ini``, with which the tests run against ``target/tinytorch``."""
     (target / PYTEST_CONFIG).write_text(pytest_ini(source_root), encoding="utf-8")
+
+
+def copy_course_files(target: Path, manifest: Manifest, source_root: Path = REPOSITORY) -> None:
+    """Copy the lesson sources that exist and the milestone scripts to ``target``."""
+    for module in manifest.modules:
+        lesson = source_root / module.lesson_dir / LESSON
+        if lesson.is_file():
+            (target / module.lesson_dir).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(lesson, target / module.lesson_dir / LESSON)
+    if (source_root / MILESTONES).is_dir():
+        shutil.copytree(source_root / MILESTONES, target / MILESTONES, ignore=SKIPPED)
 
 
 def back_up_content(root: Path) -> Path | None:
@@ -84,6 +114,8 @@ def create_workspace(
     backup = back_up_content(target)
     build_edition(target, filled, manifest=manifest)
     copy_tests(target, manifest)
+    write_pytest_ini(target)
+    copy_course_files(target, manifest)
     save_progress(target, Progress())
     return backup
 

@@ -1,0 +1,114 @@
+"""``tito release`` and ``tito grade``: the instructor's commands.
+
+``release OUT`` writes the student edition as a standalone repository, with no solution and
+no hidden test in it. ``grade SUBMISSION`` runs every test of the course, hidden ones
+included, against a learner's workspace and writes a gradebook (CSV and JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tito.commands.common import OK, USAGE, fail, lookup_module, module_number
+from tito.course.edition import PACKAGE
+from tito.course.grading import completed_modules, grade_submission, gradebook, write_gradebook
+from tito.course.manifest import load_manifest
+from tito.course.release import build_release
+
+
+def release(args: argparse.Namespace) -> int:
+    """Build the release; refuse a non-empty OUT unless ``--force`` (which sets it aside)."""
+    target = Path(args.out)
+    if target.exists() and not target.is_dir():
+        return fail(f"{target} exists and is not a folder", "choose another OUT")
+    if target.exists() and any(target.iterdir()) and not args.force:
+        return fail(
+            f"{target} is not empty; refusing to replace it",
+            f"choose another OUT, or `tito release {target} --force` (keeps the old one as "
+            f"{target}.backup-TIME)",
+        )
+    backup = build_release(target, load_manifest())
+    print(f"Student release written to {target.resolve()}")
+    if backup:
+        print(f"The previous {target} was moved to {backup}")
+    print(
+        f"\nNext: publish it (cd {target} && git init && git add -A && git commit), then "
+        "learners run:\n  pip install -e .\n  tito init my-course"
+    )
+    return OK
+
+
+def _selected(args: argparse.Namespace, submission: Path) -> list[int] | None:
+    """The modules to grade: ``--module`` ones, else those the submission completed."""
+    manifest = load_manifest()
+    if args.module:
+        modules = [lookup_module(manifest, number) for number in args.module]
+        return None if None in modules else sorted(set(args.module))
+    completed, warning = completed_modules(submission)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return sorted(completed)
+
+
+def grade(args: argparse.Namespace) -> int:
+    """Grade a submission and write its gradebook; print it as JSON with ``--json``."""
+    submission = Path(args.submission).resolve()
+    if not (submission / PACKAGE).is_dir():
+        return fail(
+            f"{submission} has no {PACKAGE}/ folder: not a learner's workspace",
+            "pass the folder a learner made with tito init",
+            USAGE,
+        )
+    selected = _selected(args, submission)
+    if selected is None:
+        return USAGE
+    names = ", ".join(f"{number:02d}" for number in selected) or "none"
+    print(f"Grading module(s) {names} of {submission} (hidden tests included)", file=sys.stderr)
+    grades = grade_submission(submission, selected)
+    out = Path(args.out) if args.out else Path("grades") / submission.name
+    csv_path, json_path = write_gradebook(out, submission, grades)
+    record = gradebook(submission, grades)
+    if args.json:
+        print(json.dumps(record, indent=2))
+        return OK
+    for entry in record["modules"]:
+        score = f"{entry['points']:>5} / {entry['possible']:<5}"
+        print(f"  {entry['number']:02d} {entry['title'][:36]:<36} {score} {entry['status']}")
+    print(f"Total: {record['points']} / {record['possible']}")
+    print(f"Gradebook: {csv_path} and {json_path}")
+    return OK
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``tito release`` and ``tito grade``."""
+    releasing = commands.add_parser(
+        "release",
+        help="(instructors) write the student edition as a standalone repository",
+        description=release.__doc__,
+    )
+    releasing.add_argument("out", metavar="OUT", help="folder to write (must be empty)")
+    releasing.add_argument(
+        "--force", action="store_true", help="replace a non-empty OUT, keeping it as a backup"
+    )
+    releasing.set_defaults(run=release)
+    grading = commands.add_parser(
+        "grade",
+        help="(instructors) grade a learner's workspace, hidden tests included",
+        description=grade.__doc__,
+    )
+    grading.add_argument("submission", metavar="SUBMISSION", help="a learner's workspace")
+    grading.add_argument(
+        "--module",
+        metavar="NN",
+        type=module_number,
+        action="append",
+        help="grade this module (repeatable); default: the modules the learner completed",
+    )
+    grading.add_argument("--json", action="store_true", help="print the gradebook as JSON")
+    grading.add_argument(
+        "--out", metavar="DIR", help="where to write gradebook.csv/.json (default grades/NAME)"
+    )
+    grading.set_defaults(run=grade)

@@ -1,0 +1,120 @@
+"""The student release: the course as a standalone repository with no solution in it.
+
+``build_release(target)`` writes::
+
+    target/tinytorch/      the student edition (every exercise region a stub)
+    target/tito/           the command line, so learners run ``tito init`` from the release
+    target/modules/        the manifest and the lesson sources
+    target/milestones/     the milestone scripts
+    target/datasets/       the datasheets of the data that ships with the package
+    target/tests/          the module tests a learner may see (no ``hidden/`` folder)
+    target/README.md       how to take the course; pyproject.toml, LICENSE
+
+The release is built in a temporary folder beside ``target`` and moved into place at the end,
+so a failed build leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from tito.course.edition import SKIPPED, build_edition
+from tito.course.manifest import MANIFEST_PATH, REPOSITORY, Manifest
+from tito.course.workspace import copy_course_files, copy_tests
+
+COPIED_FILES = ("pyproject.toml", "LICENSE")
+COPIED_FOLDERS = ("tito", "datasets")
+
+README = """# {title}: the student edition
+
+Build a deep-learning framework from scratch, with PyTorch's API on NumPy, one module at a
+time. Companion textbook: *{textbook}* ({textbook_url}).
+
+## Set up
+
+```bash
+pip install -e .          # the `tito` command and your (still empty) tinytorch
+tito init my-course       # your workspace: the package to fill in, the tests, the lessons
+cd my-course
+tito module start 01      # what to write, where, and the lesson notebook
+```
+
+## Work through a module
+
+```bash
+tito module test 01       # run the module's tests against your code
+tito module complete 01   # mark it done once they pass; see what it unlocked
+tito module status        # your progress
+tito milestones list      # the historical milestones your framework can run
+```
+
+Each exercise sits between `# BEGIN SOLUTION NN` and `# END SOLUTION` in your workspace's
+`tinytorch/`: replace the `raise NotImplementedError(...)` with your code and keep the two
+marker lines. `tito module reset NN` puts the stubs back (your code is backed up first).
+
+## The modules
+
+{modules}
+"""
+
+
+def readme(manifest: Manifest) -> str:
+    """The README of the release: how to set up and work, then the list of modules."""
+    modules = "\n".join(f"{m.tag}. {m.title} ({m.chapter})" for m in manifest.modules)
+    return README.format(
+        title=manifest.title,
+        textbook=manifest.textbook,
+        textbook_url=manifest.textbook_url,
+        modules=modules,
+    )
+
+
+def _fill(target: Path, manifest: Manifest, source_root: Path) -> None:
+    """Write every part of the release into the empty folder ``target``."""
+    build_edition(target, source_root=source_root, manifest=manifest)
+    copy_tests(target, manifest, source_root)
+    copy_course_files(target, manifest, source_root)
+    manifest_file = MANIFEST_PATH.relative_to(REPOSITORY)
+    shutil.copy2(source_root / manifest_file, target / manifest_file)
+    for name in COPIED_FOLDERS:
+        shutil.copytree(source_root / name, target / name, ignore=SKIPPED)
+    for name in COPIED_FILES:
+        shutil.copy2(source_root / name, target / name)
+    (target / "README.md").write_text(readme(manifest), encoding="utf-8")
+
+
+def set_aside(target: Path) -> Path:
+    """Rename the existing ``target`` to ``<target>.backup-<time>``; return the new path."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    backup = target.with_name(f"{target.name}.backup-{stamp}")
+    target.rename(backup)
+    return backup
+
+
+def build_release(target: Path, manifest: Manifest, source_root: Path = REPOSITORY) -> Path | None:
+    """Build the release at ``target``; return where an existing ``target`` was set aside.
+
+    An existing empty ``target`` is replaced; a non-empty one is renamed to a backup first
+    (the caller decides whether that is allowed).
+    """
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    building.chmod(0o755)
+    try:
+        _fill(building, manifest, source_root)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    backup = None
+    if target.exists():
+        if any(target.iterdir()):
+            backup = set_aside(target)
+        else:
+            target.rmdir()
+    os.replace(building, target)
+    return backup
