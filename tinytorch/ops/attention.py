@@ -19,30 +19,41 @@ def masked_scores(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     """Apply an attention mask to ``scores`` (..., L, S), in place where possible.
 
     A bool mask keeps the scores where it is True (True = may attend) and sets the rest to
-    -inf; a float mask is added (0 keeps a score, -inf removes it). Masks broadcast.
+    -inf; a float mask is added (0 keeps a score, -inf removes it). Masks broadcast. When the
+    mask broadcasts to the scores' shape, ``scores`` itself is changed and returned.
     """
     # BEGIN SOLUTION 12
     if mask is None:
         return scores
+    if np.broadcast_shapes(mask.shape, scores.shape) != scores.shape:
+        scores = np.broadcast_to(scores, np.broadcast_shapes(mask.shape, scores.shape)).copy()
     if mask.dtype == np.bool_:
-        return np.where(mask, scores, -np.inf)
-    scores += mask
+        np.copyto(scores, -np.inf, where=np.logical_not(mask))
+    else:
+        scores += mask
     return scores
     # END SOLUTION
 
 
 def safe_softmax(scores: np.ndarray) -> np.ndarray:
-    """softmax along the last axis, stable, with a row of only -inf giving zeros (not NaN).
+    """softmax along the last axis, in place: ``scores`` becomes the probabilities.
 
-    Subtracting each row's maximum m keeps every exponent <= 0. A fully masked row has
-    m = -inf; using 0 instead makes all its exponentials 0, and dividing by a sum of 1 leaves
-    them 0, as PyTorch does: a query that may attend to nothing receives nothing.
+    Stable, and a row of only -inf gives zeros (not NaN). Subtracting each row's maximum m
+    keeps every exponent <= 0. A fully masked row has m = -inf; using 0 instead makes all
+    its exponentials 0, and dividing by a sum of 1 leaves them 0, as PyTorch does: a query
+    that may attend to nothing receives nothing. Only the (..., L, 1) row statistics are new
+    arrays: on (batch, heads, L, S) scores, every extra full-size temporary costs more memory
+    traffic than the arithmetic.
     """
     # BEGIN SOLUTION 12
     row_max = np.max(scores, axis=-1, keepdims=True)
-    exps = np.exp(scores - np.where(np.isneginf(row_max), 0, row_max))
-    total = np.sum(exps, axis=-1, keepdims=True)
-    return exps / np.where(total > 0, total, 1)
+    row_max[np.isneginf(row_max)] = 0
+    scores -= row_max
+    np.exp(scores, out=scores)
+    total = np.sum(scores, axis=-1, keepdims=True)
+    total[total == 0] = 1
+    scores /= total
+    return scores
     # END SOLUTION
 
 
@@ -68,9 +79,9 @@ class ScaledDotProductAttention(Function):
         scale: float,
     ) -> np.ndarray:
         # BEGIN SOLUTION 12
-        scores = np.matmul(query, np.swapaxes(key, -1, -2))  # (..., L, S)
+        scores = np.matmul(query, np.swapaxes(key, -1, -2))  # (..., L, S), a new array
         scores *= scale
-        probs = safe_softmax(masked_scores(scores, mask))
+        probs = safe_softmax(masked_scores(scores, mask))  # in place: no other (L, S) array
         dropout_scale = None
         attended = probs
         if dropout_p > 0:
@@ -79,7 +90,15 @@ class ScaledDotProductAttention(Function):
             attended = probs * dropout_scale
         ctx.save_for_backward(query, key, value, probs, attended, dropout_scale)
         ctx.scale = scale
-        return np.matmul(attended, value)  # (..., L, Ev)
+        batch = np.broadcast_shapes(attended.shape[:-2], value.shape[:-2])
+        if not batch:
+            return np.matmul(attended, value)  # (L, Ev)
+        # out (..., H, L, Ev) is written into memory laid out as (..., L, H, Ev): multi-head
+        # attention then merges the heads, (N, H, L, D) -> (N, L, H * D), without a copy.
+        length, features = attended.shape[-2], value.shape[-1]
+        dtype = np.result_type(attended, value)
+        memory = np.empty((*batch[:-1], length, batch[-1], features), dtype=dtype)
+        return np.matmul(attended, value, out=np.swapaxes(memory, -3, -2))  # (..., L, Ev)
         # END SOLUTION
 
     @staticmethod
@@ -91,12 +110,19 @@ class ScaledDotProductAttention(Function):
         grad_probs = np.matmul(grad, np.swapaxes(value, -1, -2))  # (..., L, S)
         if dropout_scale is not None:
             grad_probs *= dropout_scale
-        weighted = np.sum(grad_probs * probs, axis=-1, keepdims=True)
-        grad_scores = probs * (grad_probs - weighted)
-        grad_query = np.matmul(grad_scores, key) * ctx.scale if needs_query else None
-        grad_key = None
+        # softmax's JVP, in place: sum_j (dP)_j P_j is a row-wise dot product (einsum makes
+        # no (..., L, S) temporary), then dP - that sum, times P, is d loss/d scores.
+        weighted = np.einsum("...ij,...ij->...i", grad_probs, probs)[..., None]  # (..., L, 1)
+        grad_scores = grad_probs
+        grad_scores -= weighted
+        grad_scores *= probs
+        grad_query = grad_key = None
+        if needs_query:
+            grad_query = np.matmul(grad_scores, key)
+            grad_query *= ctx.scale
         if needs_key:
-            grad_key = np.matmul(np.swapaxes(grad_scores, -1, -2), query) * ctx.scale
+            grad_key = np.matmul(np.swapaxes(grad_scores, -1, -2), query)
+            grad_key *= ctx.scale
         grad_mask = grad_scores if needs_mask else None
         return grad_query, grad_key, grad_value, grad_mask, None, None
         # END SOLUTION

@@ -11,15 +11,25 @@ with OH = (Hp - dh (kh - 1) - 1) // sh + 1 (likewise OW). ``sliding_windows`` bu
 windows as a view with ``np.lib.stride_tricks.as_strided``: no Python loop and no copy until
 the reshape into columns. Output pixels go last, so the copy runs along image rows and the
 product lands in (N, O, OH, OW) order without a transpose (measured: about 10x faster than
-one row per output pixel on LeNet-5's first layer). Backward runs the same matrices the other
-way: d cols = W^T @ G, and
-``col2im`` adds every entry of d cols back onto the input pixel it was read from.
+one row per output pixel on LeNet-5's first layer).
+
+Forward saves the padded input, not its columns, and backward rebuilds them: the columns
+are kh * kw times larger (9 MB for LeNet-5), and keeping them alive from forward to backward
+made the memory allocator hand memory back to the system and take it again at every step.
+The page faults cost far more than the copy (measured: 12.5 -> 8.7 ms per LeNet-5 step).
+
+Backward: d W = G @ cols^T per image, summed. For d x, each kernel tap (a, b) read the
+input at one strided (N, C, OH, OW) view (``kernel_taps``), so it sends W[:, :, a, b]^T @ G
+back to that view: one matrix product and one add per tap, a loop of kh * kw steps, each over
+the whole batch (``input_grad``). This never builds the (N, C * kh * kw, OH * OW) column
+gradient: on LeNet-5 it is about 2x faster than that plus ``np.add.at`` timed alone, and
+more in a training step, where the 4 MB temporary was also fresh memory (page faults).
 Pooling (``tinytorch.ops.pooling``) reuses these helpers.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -64,36 +74,21 @@ def im2col(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.ndar
     # END SOLUTION
 
 
-@lru_cache(maxsize=64)
-def window_index(shape: tuple[int, ...], kernel: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
-    """For an input of ``shape`` (N, C, H, W): where im2col reads each of its entries.
+def kernel_taps(
+    kernel: Pair, stride: Pair, dilation: Pair, out_size: Pair
+) -> Iterator[tuple[int, slice, slice]]:
+    """For each kernel tap (a, b), in im2col's order: (a * kw + b, rows, cols).
 
-    The im2col of the flat positions 0, 1, 2, ... of the input, shape (N, C, kh * kw, OH, OW).
-    Cached per configuration: a training loop asks for the same one at every step.
+    ``x[:, :, rows, cols]`` is what tap (a, b) reads in every window at once, an (N, C, OH, OW)
+    strided view: rows a * dh, a * dh + sh, ..., a * dh + (OH - 1) * sh (likewise cols).
+    Within one tap no two windows read the same pixel, so ``+=`` on such a view is safe.
     """
     # BEGIN SOLUTION 09
-    positions = np.arange(np.prod(shape)).reshape(shape)
-    index = im2col(positions, kernel, stride, dilation)
-    index.flags.writeable = False
-    return index
-    # END SOLUTION
-
-
-def col2im(
-    cols: np.ndarray, shape: tuple[int, ...], kernel: Pair, stride: Pair, dilation: Pair
-) -> np.ndarray:
-    """The adjoint of im2col: add each entry of cols (N, C, kh * kw, OH, OW) back onto the
-    input pixel it was read from, giving an array of ``shape`` (N, C, H, W).
-
-    Windows overlap, so a pixel can receive many entries: ``np.add.at`` sums repeated
-    indices (a plain ``+=`` would keep only one). Measured on LeNet-5's second convolution it
-    beats both ``np.bincount`` and a loop over the kh * kw kernel taps.
-    """
-    # BEGIN SOLUTION 09
-    index = window_index(shape, kernel, stride, dilation)
-    total = np.zeros(int(np.prod(shape)), dtype=cols.dtype)
-    np.add.at(total, index.reshape(-1), cols.reshape(-1))
-    return total.reshape(shape)
+    (kh, kw), (sh, sw), (dh, dw), (out_h, out_w) = kernel, stride, dilation, out_size
+    for a in range(kh):
+        rows = slice(a * dh, a * dh + (out_h - 1) * sh + 1, sh)
+        for b in range(kw):
+            yield a * kw + b, rows, slice(b * dw, b * dw + (out_w - 1) * sw + 1, sw)
     # END SOLUTION
 
 
@@ -101,13 +96,52 @@ def pad_spatial(x: np.ndarray, padding: Padding, value: float = 0.0) -> np.ndarr
     """x (N, C, H, W) with ``padding`` ((top, bottom), (left, right)) rows/columns of value."""
     if padding == ((0, 0), (0, 0)):
         return x
-    return np.pad(x, ((0, 0), (0, 0), *padding), constant_values=value)
+    (top, bottom), (left, right) = padding
+    n, c, h, w = x.shape
+    padded = np.full((n, c, top + h + bottom, left + w + right), value, x.dtype)
+    padded[:, :, top : top + h, left : left + w] = x  # measured 3x faster than np.pad
+    return padded
 
 
 def crop_spatial(x: np.ndarray, padding: Padding) -> np.ndarray:
     """The inverse of ``pad_spatial``: x without its padding rows and columns (a view)."""
     (top, bottom), (left, right) = padding
     return x[:, :, top : x.shape[2] - bottom, left : x.shape[3] - right]
+
+
+def input_grad(
+    kernels: np.ndarray,
+    grad: np.ndarray,
+    shape: tuple[int, ...],
+    kernel: Pair,
+    stride: Pair,
+    dilation: Pair,
+) -> np.ndarray:
+    """d loss / d x for the padded input of ``shape`` (N, C, Hp, Wp), tap by tap.
+
+    kernels (g, O/g, C/g * kh * kw), grad G (N, O, OH, OW). Tap (a, b) read x at
+    ``kernel_taps``' (rows, cols) with weights W[:, :, a, b], so it sends back
+    W[:, :, a, b]^T @ G there. One matrix product over all N * OH * OW pixels per tap, so
+    the (N, C * kh * kw, OH * OW) column gradient is never built: on LeNet-5 that 4 MB
+    temporary was fresh memory (page faults) at every step.
+
+    The work is laid out batch-last, G as (O, OH, OW, N) and the sum as (C, Hp, Wp, N): a
+    tap's rows then hold OW * N neighbouring numbers (640 for LeNet-5's second layer)
+    instead of OW (10), and NumPy adds long rows much faster. Measured there: 2.3x faster
+    than the same loop in (N, C, H, W) order, copy back to that order included.
+    """
+    # BEGIN SOLUTION 09
+    groups, out_per_group, _ = kernels.shape
+    n, _, out_h, out_w = grad.shape
+    taps = kernels.reshape(groups, out_per_group, -1, kernel[0] * kernel[1])  # (g, O/g, C/g, T)
+    grad_t = grad.reshape(n, groups, out_per_group, out_h, out_w).transpose(1, 2, 3, 4, 0)
+    grad_t = grad_t.reshape(groups, out_per_group, -1)  # (g, O/g, OH * OW * N)
+    total = np.zeros((*shape[1:], n), grad.dtype)  # (C, Hp, Wp, N)
+    for tap, rows, cols in kernel_taps(kernel, stride, dilation, (out_h, out_w)):
+        sent = np.matmul(taps[..., tap].transpose(0, 2, 1), grad_t)  # (g, C/g, OH * OW * N)
+        total[:, rows, cols] += sent.reshape(-1, out_h, out_w, n)
+    return np.ascontiguousarray(total.transpose(3, 0, 1, 2))  # (N, C, Hp, Wp)
+    # END SOLUTION
 
 
 class Conv2d(Function):
@@ -117,7 +151,7 @@ class Conv2d(Function):
     [i O/g, (i + 1) O/g) see only input channels [i C/g, (i + 1) C/g). The matrices carry the
     group as a batch dimension: W (g, O/g, K) @ cols (N, g, K, L) for K = C/g * kh * kw and
     L = OH * OW output pixels. With G = d loss / d out as (N, g, O/g, L):
-        d W = sum_n G @ cols^T,   d cols = W^T @ G  (then col2im),   d b = G summed.
+        d W = sum_n G @ cols^T,   d x = ``input_grad`` (tap by tap),   d b = G summed.
     """
 
     @staticmethod
@@ -141,7 +175,7 @@ class Conv2d(Function):
         out = np.matmul(kernels, cols).reshape(n, out_channels, out_h, out_w)
         if bias is not None:
             out += bias.reshape(-1, 1, 1)
-        ctx.save_for_backward(cols, kernels)
+        ctx.save_for_backward(padded, kernels)
         ctx.settings = (padded.shape, padding, (kh, kw), stride, dilation, weight.shape)
         return out
         # END SOLUTION
@@ -149,20 +183,23 @@ class Conv2d(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         # BEGIN SOLUTION 09
-        cols, kernels = ctx.saved_tensors
+        padded, kernels = ctx.saved_tensors
         padded_shape, padding, kernel, stride, dilation, weight_shape = ctx.settings
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
-        n, groups, _, pixels = cols.shape
+        n, groups, pixels = grad.shape[0], kernels.shape[0], grad.shape[2] * grad.shape[3]
+        # the columns again: cheaper than keeping them since forward (see the module's notes)
+        cols = im2col(padded, kernel, stride, dilation).reshape(n, groups, -1, pixels)
         grad_groups = grad.reshape(n, groups, -1, pixels)  # (N, g, O/g, L)
         grad_x = grad_weight = grad_bias = None
         if needs_x:
-            cols_grad = np.matmul(kernels.transpose(0, 2, 1), grad_groups)  # (N, g, K, L)
-            cols_grad = cols_grad.reshape(n, padded_shape[1], -1, *grad.shape[2:])
-            grad_padded = col2im(cols_grad, padded_shape, kernel, stride, dilation)
-            grad_x = crop_spatial(grad_padded, padding)
+            grad_x = crop_spatial(
+                input_grad(kernels, grad, padded_shape, kernel, stride, dilation), padding
+            )
         if needs_weight:
-            per_sample = np.matmul(grad_groups, cols.transpose(0, 1, 3, 2))  # (N, g, O/g, K)
-            grad_weight = per_sample.sum(axis=0).reshape(weight_shape)
+            # (d W)^T = sum_n cols @ G^T: the same products as G @ cols^T, with the big
+            # matrix first, a shape OpenBLAS runs 1.7x faster on LeNet-5's second layer
+            per_sample = np.matmul(cols, grad_groups.transpose(0, 1, 3, 2))  # (N, g, K, O/g)
+            grad_weight = per_sample.sum(axis=0).transpose(0, 2, 1).reshape(weight_shape)
         if needs_bias:
             grad_bias = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_weight, grad_bias, None, None, None, None

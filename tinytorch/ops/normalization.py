@@ -25,13 +25,18 @@ from tinytorch.autograd.function import Context, Function
 def standardize(
     x: np.ndarray, axes: tuple[int, ...], eps: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x_hat, inv_std, mean, var) of x over ``axes``; mean, var, inv_std keep their dims."""
+    """(x_hat, inv_std, mean, var) of x over ``axes``; mean, var, inv_std keep their dims.
+
+    x_hat is computed in the array that holds x - mean: one full-size array is kept, and one
+    temporary (the squares) is made, whatever the size of x.
+    """
     # BEGIN SOLUTION 09
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
-    var = np.mean(centered * centered, axis=axes, keepdims=True)  # biased
-    inv_std = 1.0 / np.sqrt(var + eps)
-    return centered * inv_std, inv_std.astype(x.dtype), mean, var
+    var = np.mean(np.square(centered), axis=axes, keepdims=True)  # biased
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
+    centered *= inv_std  # now x_hat
+    return centered, inv_std, mean, var
     # END SOLUTION
 
 
@@ -40,12 +45,19 @@ def standardize_backward(
 ) -> np.ndarray:
     """d loss / d x from g = d loss / d x_hat when mean and var were taken over ``axes``.
 
-    inv_std / m * (m g - sum(g) - x_hat sum(g x_hat)), written with means instead of sums.
+    inv_std / m * (m g - sum(g) - x_hat sum(g x_hat)), written with means instead of sums:
+    inv_std (g - mean(g) - x_hat mean(g x_hat)). ``grad_x_hat`` is overwritten with the
+    result, so the only other full-size array is one scratch product.
     """
     # BEGIN SOLUTION 09
     mean_grad = grad_x_hat.mean(axis=axes, keepdims=True)
-    mean_grad_x_hat = np.mean(grad_x_hat * x_hat, axis=axes, keepdims=True)
-    return inv_std * (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat)
+    scratch = grad_x_hat * x_hat
+    mean_grad_x_hat = scratch.mean(axis=axes, keepdims=True)
+    grad_x = grad_x_hat
+    grad_x -= mean_grad
+    grad_x -= np.multiply(x_hat, mean_grad_x_hat, out=scratch)
+    grad_x *= inv_std
+    return grad_x
     # END SOLUTION
 
 
@@ -90,8 +102,12 @@ class BatchNorm(Function):
             x_hat = (x - running_mean.reshape(shape)) * inv_std
         ctx.save_for_backward(x_hat, inv_std, weight)
         ctx.axes, ctx.training = axes, training
-        out = x_hat if weight is None else x_hat * weight.reshape(shape)
-        return out if bias is None else out + bias.reshape(shape)
+        if weight is None and bias is None:
+            return x_hat
+        out = x_hat * (1 if weight is None else weight.reshape(shape))  # a new array
+        if bias is not None:
+            out += bias.reshape(shape)
+        return out
         # END SOLUTION
 
     @staticmethod
@@ -101,7 +117,7 @@ class BatchNorm(Function):
         needs_x, _, _, needs_weight, needs_bias = ctx.needs_input_grad[:5]
         grad_x = grad_weight = grad_bias = None
         if needs_x:
-            grad_x_hat = grad if weight is None else grad * weight.reshape(inv_std.shape)
+            grad_x_hat = grad * (1 if weight is None else weight.reshape(inv_std.shape))  # new
             if ctx.training:
                 grad_x = standardize_backward(grad_x_hat, x_hat, inv_std, ctx.axes)
             else:
@@ -135,8 +151,12 @@ class LayerNorm(Function):
         x_hat, inv_std, _, _ = standardize(x, axes, eps)
         ctx.save_for_backward(x_hat, inv_std, weight)
         ctx.axes = axes
-        out = x_hat if weight is None else x_hat * weight
-        return out if bias is None else out + bias
+        if weight is None and bias is None:
+            return x_hat
+        out = x_hat * (1 if weight is None else weight)  # a new array
+        if bias is not None:
+            out += bias
+        return out
         # END SOLUTION
 
     @staticmethod
@@ -147,7 +167,7 @@ class LayerNorm(Function):
         leading = tuple(range(x_hat.ndim - len(ctx.axes)))
         grad_x = grad_weight = grad_bias = None
         if needs_x:
-            grad_x_hat = grad if weight is None else grad * weight
+            grad_x_hat = grad * (1 if weight is None else weight)  # new: overwritten below
             grad_x = standardize_backward(grad_x_hat, x_hat, inv_std, ctx.axes)
         if needs_weight:
             grad_weight = np.sum(grad * x_hat, axis=leading)

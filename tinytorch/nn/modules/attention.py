@@ -149,6 +149,8 @@ class MultiheadAttention(Module):
         else:
             mask = self._merged_mask(attn_mask, key_padding_mask, batch, length, source)
             out, weights = F.scaled_dot_product_attention(q, k, v, mask, dropout_p), None
+        # (N, H, L, D) -> (N, L, H * D); a view after the fused path, whose output is already
+        # laid out as (N, L, H, D) in memory
         out = self.out_proj(out.transpose(1, 2).reshape(batch, length, self.embed_dim))
         if not batched:
             out = out.squeeze(0)  # (L, E)
