@@ -14,7 +14,7 @@ import time
 import tinytorch as torch
 from tinytorch import nn
 from tinytorch.datasets import MNIST, DatasetNotFoundError, ImageDataset, TinyDigits
-from tinytorch.milestones.harness import Check, main, progress_bar, report, tell_story
+from tinytorch.milestones.harness import Check, accuracy, main, progress_bar, report, tell_story
 from tinytorch.utils.data import DataLoader, TensorDataset
 
 SLUG = "03_1986_mlp"
@@ -62,13 +62,6 @@ def train(model: nn.Module, data: TensorDataset, epochs: int, label: str) -> Non
     bar.close(f"loss {total / len(data):.4f}")
 
 
-def test_accuracy(model: nn.Module, data: TensorDataset) -> float:
-    """The fraction of ``data`` that ``model`` classifies correctly."""
-    images, labels = data[:]
-    with torch.no_grad():
-        return (model(images).argmax(dim=1) == labels).float().mean().item()
-
-
 def learn(train_set: ImageDataset, test_set: ImageDataset, hidden: int, epochs: int,
           label: str) -> float:  # fmt: skip
     """Train a fresh MLP on ``train_set``; return its accuracy on ``test_set``."""
@@ -76,7 +69,7 @@ def learn(train_set: ImageDataset, test_set: ImageDataset, hidden: int, epochs: 
     model = make_mlp(train_data[0][0].shape[0], hidden)
     train(model, train_data, epochs, label)
     model.eval()
-    return test_accuracy(model, test_data)
+    return accuracy(model, test_data)
 
 
 def run(fast: bool = False, data_dir: str | None = None) -> dict:

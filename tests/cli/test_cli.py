@@ -33,6 +33,7 @@ COMMANDS = [
     ["milestones", "list"],
     ["milestones", "status"],
     ["milestones", "run"],
+    ["milestones", "tour"],
     ["release"],
     ["grade"],
 ]

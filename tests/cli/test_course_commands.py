@@ -152,3 +152,15 @@ def test_grade_of_an_empty_workspace_is_zero_everywhere(workspace: Path, tmp_pat
     assert {m["status"] for m in record["modules"]} == {"not graded"}
     assert all(int(row["points"]) == 0 for row in rows)
     assert tito("grade", str(tmp_path / "nothing"), cwd=tmp_path).returncode == 2
+
+
+def test_the_tour_runs_only_the_unlocked_milestones_of_a_workspace(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    create_workspace(root, filled=range(1, 5), manifest=MANIFEST)
+    _complete(root, range(1, 5))
+    result = tito("milestones", "tour", "--fast", cwd=root)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    assert "Tour: milestone 01_1958_perceptron" in result.stdout
+    assert "Tour: milestone 02_1969_xor" not in result.stdout
+    assert "locked: complete module(s) 05, 06" in result.stdout
+    assert json.loads((root / ".tinytorch/results/01_1958_perceptron.json").read_text())["passed"]

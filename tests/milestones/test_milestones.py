@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from tests.cli.helpers import tito
 from tinytorch.milestones import list_milestones, milestones_dir, run_milestone
 from tinytorch.milestones.harness import main
 
@@ -60,3 +61,14 @@ def test_a_missing_course_module_is_reported_not_a_crash(tmp_path, capsys):
     assert main(run, "99_test", None, ["--fast", "--output", str(output)]) == 2
     assert "module 05: Tensor.backward" in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_the_tour_runs_every_milestone_and_summarises(tmp_path):
+    completed = tito("milestones", "tour", "--fast", "--data-dir", str(tmp_path), cwd=tmp_path)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr
+    summary = completed.stdout.split("Tour done in")[0].rsplit("\nmilestone", 1)[1]
+    for milestone in list_milestones():
+        result = json.loads((tmp_path / f".tinytorch/results/{milestone.slug}.json").read_text())
+        assert result["passed"] is True and result["fast"] is True
+        assert milestone.slug in summary
+    assert "MISS" not in summary

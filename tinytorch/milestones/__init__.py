@@ -4,7 +4,7 @@ Each milestone is a script in ``milestones/NN_year_slug/`` that defines ``run(fa
 returning its result dict, and ends with ``harness.main(run, ...)``. The course tooling calls::
 
     >>> [milestone.slug for milestone in list_milestones()]
-    ['01_1958_perceptron', '02_1969_xor', '03_1986_mlp']
+    ['01_1958_perceptron', '02_1969_xor', '03_1986_mlp', '04_1998_lenet', '05_2017_transformer']
     >>> result = run_milestone(1, fast=True)     # also writes .tinytorch/results/<slug>.json
     >>> result["passed"]
     True
@@ -48,6 +48,8 @@ MILESTONES = (
     Milestone(1, 1958, "01_1958_perceptron", "Rosenblatt's perceptron", "perceptron.py"),
     Milestone(2, 1969, "02_1969_xor", "The XOR problem", "xor.py"),
     Milestone(3, 1986, "03_1986_mlp", "Backpropagation learns digits", "mlp.py"),
+    Milestone(4, 1998, "04_1998_lenet", "LeNet: convolutional networks read digits", "lenet.py"),
+    Milestone(5, 2017, "05_2017_transformer", "Attention is all you need", "transformer.py"),
 )
 
 

@@ -25,7 +25,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from tinytorch.autograd.grad_mode import no_grad
+from tinytorch.nn import Module
 from tinytorch.training import ProgressBar
+from tinytorch.utils.data import TensorDataset
 
 WIDTH = 72
 
@@ -56,6 +59,18 @@ def progress_bar(total: int, label: str) -> ProgressBar:
     return ProgressBar(total, label)
 
 
+def accuracy(model: Module, data: TensorDataset, batch_size: int = 1000) -> float:
+    """The fraction of ``data`` (inputs, labels) that ``model`` classifies correctly, computed
+    ``batch_size`` examples at a time without recording gradients."""
+    inputs, labels = data[:]
+    correct = 0.0
+    with no_grad():
+        for first in range(0, len(labels), batch_size):
+            batch = slice(first, first + batch_size)
+            correct += (model(inputs[batch]).argmax(dim=1) == labels[batch]).float().sum().item()
+    return correct / len(labels)
+
+
 def report(
     slug: str, checks: Sequence[Check], seconds: float, fast: bool, **details: object
 ) -> dict:
@@ -65,7 +80,7 @@ def report(
     for check in checks:
         sign = "<=" if check.at_most else ">="
         mark = "ok" if check.passed else "MISS"
-        print(f" {check.name:<34}{check.value:>10.1%}{sign:>7} {check.target:>4.0%}  {mark}")
+        print(f" {check.name:<34}{check.value:>10.1%}{sign:>5} {check.target:>6.1%}  {mark}")
     passed = all(check.passed for check in checks)
     verdict = "MILESTONE ACHIEVED" if passed else "NOT YET: a target was missed"
     print(f"\n {verdict} ({seconds:.1f} s{', fast mode' if fast else ''})\n")

@@ -1,4 +1,4 @@
-"""``tito milestones``: list, status and run the historical milestones.
+"""``tito milestones``: list, status and run the historical milestones, or tour them all.
 
 A milestone unlocks once modules 01..``after_module`` of the manifest are complete. Inside a
 workspace that is read from its progress and a milestone runs on the workspace's own
@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tito.commands.common import (
@@ -159,6 +160,76 @@ def run(args: argparse.Namespace) -> int:
     return OK
 
 
+def _written(milestone: Milestone, root: Path | None) -> bool:
+    """Whether ``milestone`` has its folder in the repository (and in the workspace, if any)."""
+    homes = (REPOSITORY, root) if root else (REPOSITORY,)
+    return all((home / MILESTONES / milestone.id).is_dir() for home in homes)
+
+
+def _fresh_result(home: Path, milestone: Milestone, since: float) -> dict | None:
+    """The result that a run started at time ``since`` wrote in ``home``, if it wrote one."""
+    path = home / ".tinytorch" / "results" / f"{milestone.id}.json"
+    fresh = path.exists() and path.stat().st_mtime >= since
+    return _result(home, milestone) if fresh else None
+
+
+def _tour_rows(milestone: Milestone, result: dict, seconds: float) -> list[tuple[str, ...]]:
+    """The summary rows of one milestone's result, one per check."""
+    rows = []
+    for check in result["checks"]:
+        sign = "<=" if check["at_most"] else ">="
+        verdict = "ok" if check["passed"] else "MISS"
+        target = f"{sign} {check['target']:.1%}"
+        rows.append(("", check["name"], target, f"{check['value']:.1%}", verdict, ""))
+    first = rows[0]
+    rows[0] = (milestone.id, *first[1:5], f"{seconds:.1f} s")
+    return rows
+
+
+def _print_summary(rows: list[tuple[str, ...]], seconds: float, passed: bool) -> None:
+    """The tour's table: milestone, check, target, result, verdict, time; then the verdict."""
+    print(f"\n{'milestone':<22}{'check':<32}{'target':>10}{'result':>9}  {'verdict':<8}{'time':>8}")
+    print("-" * 91)
+    for name, check, target, value, verdict, took in rows:
+        print(f"{name:<22}{check:<32}{target:>10}{value:>9}  {verdict:<8}{took:>8}")
+    verdict = "every milestone reached its targets" if passed else "a target was missed"
+    print(f"\nTour done in {seconds:.1f} s: {verdict}.")
+
+
+def tour(args: argparse.Namespace) -> int:
+    """Run every written milestone in order, then print a summary table.
+
+    On the reference outside a workspace; inside one, on the workspace's tinytorch and only
+    the unlocked milestones. Fails if any milestone that ran missed a target.
+    """
+    root = find_workspace(Path.cwd())
+    completed, home = _completed(root), root or Path.cwd()
+    env = workspace_env(root) if root else dict(os.environ)
+    rows, passed, start = [], True, time.time()
+    for milestone in load_manifest().milestones:
+        if not _written(milestone, root):
+            continue
+        missing = _missing(milestone, completed)
+        if missing:
+            needs = ", ".join(f"{n:02d}" for n in missing)
+            rows.append((milestone.id, f"locked: complete module(s) {needs}", "", "", "-", ""))
+            continue
+        print(f"\nTour: milestone {milestone.id}", flush=True)
+        began = time.time()
+        code = subprocess.run(_command(milestone, args), cwd=home, env=env).returncode
+        result = _fresh_result(home, milestone, began)
+        if result is None:
+            rows.append((milestone.id, f"error: exit code {code}, no result", "", "", "MISS", ""))
+        else:
+            rows += _tour_rows(milestone, result, time.time() - began)
+        passed = passed and code == OK and result is not None and result["passed"]
+    _print_summary(rows, time.time() - start, passed)
+    if not passed:
+        return fail("the tour missed a target", "read the table above; tito milestones run NN")
+    print("Next: tito milestones status")
+    return OK
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``tito milestones`` and its commands."""
     group = commands.add_parser("milestones", help="run the historical milestones")
@@ -176,3 +247,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     runner.add_argument("--fast", action="store_true", help="a short run (minutes to seconds)")
     runner.add_argument("--data-dir", metavar="DIR", help="where datasets are kept or fetched")
     runner.set_defaults(run=run)
+    touring = sub.add_parser(
+        "tour", help="run every milestone in order and summarise", description=tour.__doc__
+    )
+    touring.add_argument("--fast", action="store_true", help="short runs (seconds each)")
+    touring.add_argument("--data-dir", metavar="DIR", help="where datasets are kept or fetched")
+    touring.set_defaults(run=tour)
