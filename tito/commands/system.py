@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from tito.commands.common import FAILED, OK, show_help
 from tito.course.manifest import REPOSITORY, ManifestError, load_manifest
 from tito.course.progress import load_progress
 from tito.course.regions import RegionError, package_regions
-from tito.course.workspace import find_workspace
+from tito.course.workspace import find_workspace, workspace_env
 
 
 def _report(ok: bool, text: str, fix: str = "") -> bool:
@@ -39,18 +41,46 @@ def _check_course() -> bool:
     return _report(True, f"course: {len(manifest.modules)} modules, {count} exercise regions")
 
 
+def _check_jupyter() -> bool:
+    """Jupyter is optional (lessons also run as scripts), so a missing one is only a note."""
+    if importlib.util.find_spec("jupyterlab") or importlib.util.find_spec("notebook"):
+        return _report(True, "Jupyter, for the lesson notebooks")
+    print(
+        "note Jupyter not found: lessons still run as `python modules/NN_slug/lesson.py`;"
+        "  -> pip install jupyterlab  to open them as notebooks"
+    )
+    return True
+
+
 def _check_workspace() -> bool:
+    """Inside a workspace: its progress file, and that ``import tinytorch`` finds its package."""
     root = find_workspace(Path.cwd())
     if root is None:
         return _report(True, "not inside a workspace (tito init DIR makes one)")
     _, warning = load_progress(root)
     if warning:
         print(f"note {warning}")
-    return _report(True, f"workspace {root}")
+    found = subprocess.run(
+        [sys.executable, "-c", "import tinytorch; print(tinytorch.__file__)"],
+        cwd=root,
+        env=workspace_env(root),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    package = Path(found.stdout.strip()).parent if found.returncode == 0 else None
+    if package != root / "tinytorch":
+        detail = found.stderr.strip().splitlines()[-1:] or [f"found {package}"]
+        return _report(
+            False,
+            f"workspace {root}: `import tinytorch` does not load its package ({detail[0]})",
+            f"check that {root / 'tinytorch'} exists; `tito init` a new workspace if it does not",
+        )
+    return _report(True, f"workspace {root}, whose tinytorch/ your code and tests use")
 
 
 def doctor(args: argparse.Namespace) -> int:
-    """Check Python, NumPy, pytest, tinytorch, the course files and the workspace."""
+    """Check Python, NumPy, pytest, tinytorch, Jupyter, the course files and the workspace."""
     checks = [
         _report(
             sys.version_info >= (3, 10),
@@ -60,6 +90,7 @@ def doctor(args: argparse.Namespace) -> int:
         _check_import("numpy", "pip install numpy"),
         _check_import("pytest", "pip install pytest"),
         _check_import("tinytorch", "pip install -e . in the repository"),
+        _check_jupyter(),
         _check_course(),
         _check_workspace(),
     ]
