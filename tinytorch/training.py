@@ -242,10 +242,12 @@ class ProgressBar:
     """One line on stderr, redrawn at most 10 times a second::
 
     epoch 2/5 [############------------------] 16/40 loss 0.4213
+
+    When the stream is a file or a pipe rather than a terminal, it is redrawn every 10
+    seconds only, so that logs stay short.
     """
 
     width = 30
-    interval = 0.1  # seconds between redraws
 
     def __init__(
         self, total: int | None, label: str, enabled: bool = True, stream: IO[str] | None = None
@@ -254,6 +256,7 @@ class ProgressBar:
         self.label = label
         self.enabled = enabled
         self.stream = stream if stream is not None else sys.stderr
+        self.interval = 0.1 if self.stream.isatty() else 10.0  # seconds between redraws
         self.done = 0
         self.last_draw = -math.inf
         self.last_width = 0
