@@ -1,7 +1,7 @@
 """Entry point of the ``tito`` command: one command group per file in ``tito/commands/``.
 
 ``tito init DIR`` (workspace.py), ``tito module list|status|start|test|complete|reset``
-(module.py), ``tito milestones list|status|run`` (milestones.py), ``tito system doctor``
+(module.py), ``tito milestones list|status|run|tour`` (milestones.py), ``tito system doctor``
 (system.py), ``tito release`` and ``tito grade`` for instructors (instructor.py) and
 ``tito version``.
 Exit codes: 0 success, 1 failed or refused, 2 wrong usage (or not inside a workspace).
