@@ -3,7 +3,8 @@
 The same step runs on each library: forward, loss, backward, optimizer update, zero the
 gradients. Each model is written once against PyTorch's API and given the library module.
 NumPy is the floor for the MLPs: hand-written forward and backward with no framework at all.
-Each step is timed as the median over repeated blocks of steps, after a warm-up.
+The libraries take turns, block of steps by block, after a warm-up; the table gives each
+library's median time per step and the median of tinytorch's per-block ratios.
 
     python benchmarks/train_step.py                # every model
     python benchmarks/train_step.py --only MLP     # the models whose name contains "MLP"
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 Step = Callable[[], Any]
+SETTLE_SECONDS = 0.3  # idle time before each timed block (see ``time_blocks``)
 
 
 @dataclass
@@ -176,17 +178,27 @@ def numpy_mlp_step(sizes: tuple[int, ...], batch: int, optimizer: str, lr: float
     return step
 
 
-def time_step(step: Callable[[], float], steps: int, repeats: int) -> float:
-    """Median milliseconds per step over ``repeats`` blocks of ``steps`` steps."""
-    for _ in range(max(steps // 5, 5)):
-        step()
-    blocks = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
+def time_blocks(steps: dict[str, Step], block: int, repeats: int) -> dict[str, list[float]]:
+    """Milliseconds per step of each library in ``repeats`` blocks of ``block`` steps.
+
+    The libraries take turns block by block, so a shared machine that slows down for a while
+    slows them all down alike and the per-block ratios stay fair. Before each block the
+    machine idles for ``SETTLE_SECONDS``: a BLAS thread pool keeps its threads spinning for a
+    while after its last call (OpenBLAS's, about 0.1 s), and those spinning threads would take
+    a core from the next library's first steps.
+    """
+    for step in steps.values():
+        for _ in range(max(block // 5, 5)):  # warm-up: allocations, caches, BLAS threads
             step()
-        blocks.append((time.perf_counter() - start) / steps * 1000)
-    return statistics.median(blocks)
+    blocks: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            time.sleep(SETTLE_SECONDS)
+            start = time.perf_counter()
+            for _ in range(block):
+                step()
+            blocks[name].append((time.perf_counter() - start) / block * 1000)
+    return blocks
 
 
 def mlp_benchmark(sizes: tuple[int, ...], batch: int, optimizer: str, lr: float) -> Benchmark:
@@ -231,26 +243,29 @@ def main() -> None:
     for benchmark in BENCHMARKS:
         if args.only not in benchmark.name:
             continue
-        steps = max(int(args.steps * benchmark.block_fraction), 5)
-        timings = {
-            name: time_step(benchmark.framework_step(library), steps, args.repeats)
-            for name, library in libraries.items()
-        }
+        block = max(int(args.steps * benchmark.block_fraction), 5)
+        steps = {name: benchmark.framework_step(library) for name, library in libraries.items()}
         if benchmark.numpy_step is not None:
-            timings["numpy"] = time_step(benchmark.numpy_step(), steps, args.repeats)
-        ours = timings["tinytorch"]
-        columns = [
-            f"{timings[name]:8.3f}ms" if name in timings else f"{'-':>10}"
-            for name in ("torch", "numpy")
-        ]
-        ratios = [
-            f"{ours / timings[name]:.2f}x" if name in timings else "-"
-            for name in ("torch", "numpy")
-        ]
-        print(
-            f"{benchmark.name:46} {ours:8.3f}ms {columns[0]} {columns[1]} "
-            f"{ratios[0]:>11} {ratios[1]:>9}"
-        )
+            steps["numpy"] = benchmark.numpy_step()
+        print(report_line(benchmark.name, time_blocks(steps, block, args.repeats)))
+
+
+def report_line(name: str, blocks: dict[str, list[float]]) -> str:
+    """Median ms per step of each library, and the median over blocks of tinytorch's ratio."""
+    ours = blocks["tinytorch"]
+    times, ratios = [], []
+    for other in ("torch", "numpy"):
+        if other not in blocks:
+            times.append(f"{'-':>10}")
+            ratios.append("-")
+            continue
+        times.append(f"{statistics.median(blocks[other]):8.3f}ms")
+        ratio = statistics.median(a / b for a, b in zip(ours, blocks[other]))
+        ratios.append(f"{ratio:.2f}x")
+    return (
+        f"{name:46} {statistics.median(ours):8.3f}ms {times[0]} {times[1]} "
+        f"{ratios[0]:>11} {ratios[1]:>9}"
+    )
 
 
 if __name__ == "__main__":

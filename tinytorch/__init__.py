@@ -4,7 +4,7 @@
 the course runs unchanged.
 """
 
-from tinytorch import autograd
+from tinytorch import allocator, autograd
 from tinytorch.autograd.grad_mode import (
     enable_grad,
     is_grad_enabled,
@@ -60,3 +60,6 @@ __version__ = "0.1.0"
 # The sub-packages PyTorch makes available after a bare ``import torch``.
 from tinytorch import nn, optim, text, utils  # noqa: E402
 from tinytorch.serialization import load, save  # noqa: E402
+
+# Keep freed memory for the next step instead of returning it to the system (see the module).
+allocator.retain_freed_memory()
