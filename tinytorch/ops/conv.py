@@ -14,9 +14,10 @@ product lands in (N, O, OH, OW) order without a transpose (measured: about 10x f
 one row per output pixel on LeNet-5's first layer).
 
 Forward saves the padded input, not its columns, and backward rebuilds them: the columns
-are kh * kw times larger (9 MB for LeNet-5), and keeping them alive from forward to backward
-made the memory allocator hand memory back to the system and take it again at every step.
-The page faults cost far more than the copy (measured: 12.5 -> 8.7 ms per LeNet-5 step).
+are kh * kw times larger (9 MB for LeNet-5's batch of 64). Rebuilt, they come from a small
+input that is still in the cache and land in memory that was just used; kept, they have to
+come back from main memory. Measured per LeNet-5 step on one core: rebuilding, 1.6 ms of
+forward and 3.0 ms of backward convolution; keeping them, 2.4 and 3.3 ms.
 
 Backward: d W = G @ cols^T per image, summed. For d x, each kernel tap (a, b) read the
 input at one strided (N, C, OH, OW) view (``kernel_taps``), so it sends W[:, :, a, b]^T @ G

@@ -56,9 +56,13 @@ def window_max(
     best = padded[:, :, rows, cols].copy()  # tap 0 wins until beaten
     # the smallest unsigned type that holds every tap (uint8 up to 16x16 kernels): less to move
     winner = np.zeros(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
+    better = np.empty(best.shape, bool)
+    has_nan = np.isnan(padded).any()  # one pass here saves two per tap when there is none
     for tap, rows, cols in taps:
         value = padded[:, :, rows, cols]
-        better = (value > best) | np.isnan(value)
+        np.greater(value, best, out=better)
+        if has_nan:
+            better |= np.isnan(value)
         np.maximum(best, value, out=best)  # NaN-propagating, like ``better``
         # Taps come in increasing order, so a tap that beats the best so far is larger than
         # the current winner: max(winner, tap * better) records it (measured 20x faster
@@ -92,10 +96,18 @@ class MaxPool2d(Function):
         # BEGIN SOLUTION 09
         (winner,) = ctx.saved_tensors
         padded_shape, padding, kernel, stride, dilation = ctx.settings
+        # grad * won is 4x faster than np.where(won, grad, 0), but it would send NaN to the
+        # losers of a window whose gradient is inf or NaN (inf * 0 = NaN)
+        finite = np.isfinite(grad).all()
+        disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
         grad_x = np.zeros(padded_shape, grad.dtype)
         for tap, rows, cols in kernel_taps(kernel, stride, dilation, winner.shape[2:]):
-            # np.where, not grad * mask: an inf or NaN gradient must not leak to losers
-            grad_x[:, :, rows, cols] += np.where(winner == tap, grad, 0)
+            won = winner == tap
+            share = grad * won if finite else np.where(won, grad, 0)
+            if disjoint:  # no pixel is in two windows: write, instead of read, add and write
+                grad_x[:, :, rows, cols] = share
+            else:
+                grad_x[:, :, rows, cols] += share
         return crop_spatial(grad_x, padding), None, None, None, None
         # END SOLUTION
 
