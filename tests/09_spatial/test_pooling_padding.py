@@ -72,12 +72,43 @@ def test_adaptive_avg_pool2d_matches_pytorch(shape: tuple, size) -> None:
     check_op(lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x, size), random_array(shape))
 
 
+# (input shape, kernel_size, stride, padding): ceil_mode keeps a last, partial window
+CEIL_CASES = [
+    ((2, 3, 7, 7), 2, 2, 0),  # one extra row and column
+    ((1, 2, 8, 9), 3, 2, 1),  # padding and a partial window
+    ((2, 2, 6, 6), 3, 3, 1),  # the rule: no window may start in the trailing padding
+    ((1, 1, 5, 8), (2, 3), (3, 2), (1, 0)),
+]
+
+
+@pytest.mark.parametrize("case", CEIL_CASES, ids=str)
+def test_max_pool2d_ceil_mode_matches_pytorch(case: tuple) -> None:
+    shape, kernel, stride, padding = case
+    check_op(
+        lambda lib, x: lib.nn.functional.max_pool2d(x, kernel, stride, padding, ceil_mode=True),
+        random_array(shape),
+    )
+
+
+@pytest.mark.parametrize("case", CEIL_CASES, ids=str)
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool2d_ceil_mode_matches_pytorch(case: tuple, count_include_pad: bool) -> None:
+    shape, kernel, stride, padding = case
+    check_op(
+        lambda lib, x: lib.nn.functional.avg_pool2d(
+            x, kernel, stride, padding, ceil_mode=True, count_include_pad=count_include_pad
+        ),
+        random_array(shape),
+    )
+
+
 def test_pooling_gradcheck_float64() -> None:
     x = tinytorch.randn(2, 2, 6, 5, dtype=tinytorch.float64, requires_grad=True)
     functional = tinytorch.nn.functional
     assert gradcheck(lambda x: functional.max_pool2d(x, 3, 2, 1), (x,))
     assert gradcheck(lambda x: functional.avg_pool2d(x, 3, 2, 1, count_include_pad=False), (x,))
     assert gradcheck(lambda x: functional.adaptive_avg_pool2d(x, (4, 3)), (x,))
+    assert gradcheck(lambda x: functional.avg_pool2d(x, 2, ceil_mode=True), (x,))
 
 
 @pytest.mark.parametrize(

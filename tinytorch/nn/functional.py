@@ -632,13 +632,13 @@ def _pool_geometry(
     dilation: int | Sequence[int],
     ceil_mode: bool,
 ) -> tuple[tuple[int, int], ...]:
-    """Check a pooling window; return (kernel, stride, ((top, top), (left, left)), dilation).
+    """Check a pooling window; return (kernel, stride, ((top, bottom), (left, right)), dilation).
 
-    ``stride`` defaults to ``kernel_size``; padding may be at most half the kernel.
+    ``stride`` defaults to ``kernel_size``; padding may be at most half the kernel. The
+    padding is ``padding`` on every side, plus, with ``ceil_mode``, the rows and columns
+    after the input that a last, partial window reaches (``_ceil_mode_extra``).
     """
     _check_spatial(op, input, 2)
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported; use ceil_mode=False")
     kernel = _ints(kernel_size, 2, "kernel_size", op)
     steps = kernel if stride is None or stride == [] else _ints(stride, 2, "stride", op)
     pads = _ints(padding, 2, "padding", op)
@@ -658,7 +658,25 @@ def _pool_geometry(
             f"{op}: input of shape {tuple(input.shape)} is smaller than the window {reach} "
             f"even with padding {pads}: output size is too small; use a smaller kernel_size"
         )
-    return kernel, steps, ((pads[0], pads[0]), (pads[1], pads[1])), spread
+    extra = [
+        _ceil_mode_extra(*geometry) if ceil_mode else 0
+        for geometry in zip(sizes, reach, steps, pads)
+    ]
+    return kernel, steps, ((pads[0], pads[0] + extra[0]), (pads[1], pads[1] + extra[1])), spread
+
+
+def _ceil_mode_extra(size: int, reach: int, stride: int, pad: int) -> int:
+    """Padding rows (or columns) after the input for ``ceil_mode=True``, along one dim.
+
+    Floor mode fits floor((size + 2 pad - reach) / stride) + 1 whole windows; ceil mode
+    rounds up, keeping a last window that runs past the padded input, except that, as in
+    PyTorch, a window must start inside the input or its leading padding.
+    """
+    span = size + 2 * pad - reach
+    windows = -(-span // stride) + 1  # ceil division
+    if (windows - 1) * stride >= size + pad:
+        windows -= 1
+    return max((windows - 1) * stride + reach - (size + 2 * pad), 0)  # 0: no partial window
 
 
 def max_pool2d(
@@ -673,9 +691,10 @@ def max_pool2d(
     """The maximum of each kh x kw window of input (N, C, H, W) or (C, H, W), windows
     ``stride`` apart (default: ``kernel_size``, no overlap) -> (N, C, OH, OW).
 
-    With ``return_indices`` also returns where each maximum is, as a flat index into its
-    (H, W) plane. Example: ``F.max_pool2d(torch.arange(16.).reshape(1, 1, 4, 4), 2)`` is
-    [[[[5, 7], [13, 15]]]].
+    ``ceil_mode=True`` keeps a last, partial window at the bottom and right edges (its
+    missing pixels count as -inf). With ``return_indices`` also returns where each maximum
+    is, as a flat index into its (H, W) plane. Example:
+    ``F.max_pool2d(torch.arange(16.).reshape(1, 1, 4, 4), 2)`` is [[[[5, 7], [13, 15]]]].
     """
     geometry = _pool_geometry(
         "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode
@@ -700,20 +719,24 @@ def avg_pool2d(
     """The mean of each kh x kw window of input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW).
 
     Zero padding counts in the mean unless ``count_include_pad=False``; ``divisor_override``
-    replaces the divisor kh * kw.
+    replaces the divisor kh * kw. ``ceil_mode=True`` keeps a last, partial window at the
+    bottom and right edges, averaged over the pixels it covers.
     """
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("avg_pool2d: divisor_override must be non-zero")
     kernel, steps, pads, _ = _pool_geometry(
         "avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode
     )
+    (top, _), (left, _) = pads
+    counted = ((top, top), (left, left)) if count_include_pad else ((0, 0), (0, 0))
+    divisor = pool_ops.average_divisor(
+        input.shape[-2:], kernel, steps, pads, counted, divisor_override, input._data.dtype
+    )
     return _unbatched(
         "avg_pool2d",
         input,
         2,
-        lambda x: pool_ops.AvgPool2d.apply(
-            x, kernel, steps, pads, count_include_pad, divisor_override
-        ),
+        lambda x: pool_ops.AvgPool2d.apply(x, kernel, steps, pads, divisor),
     )
 
 

@@ -127,12 +127,41 @@ def max_pool_indices(
     # END SOLUTION
 
 
-class AvgPool2d(Function):
-    """out[n, c, i, j] = sum of window (i, j) / divisor; padding counts as 0.
+def average_divisor(
+    size: Pair,
+    kernel: Pair,
+    stride: Pair,
+    padding: Padding,
+    counted: Padding,
+    divisor_override: int | None,
+    dtype: np.dtype,
+) -> np.ndarray:
+    """What each window's sum is divided by in average pooling: (1, 1, OH, OW) or a scalar.
 
-    The divisor is kh * kw, or, with ``count_include_pad=False``, the number of real
-    (unpadded) pixels in the window, or ``divisor_override``. Backward gives every pixel of a
-    window grad / divisor.
+    ``divisor_override`` if given; otherwise the number of the window's pixels that lie in
+    the input of ``size`` (H, W) widened by ``counted`` rows and columns of padding. With
+    PyTorch's ``count_include_pad=True`` the zero padding counts (``counted`` is the
+    padding); with ``False`` only real pixels do (``counted`` is zero). ``ceil_mode``'s extra
+    bottom rows and right columns are in ``padding`` but never in ``counted``. The count is
+    average pooling itself applied to a plane of ones over the counted region.
+    """
+    # BEGIN SOLUTION 09
+    if divisor_override is not None:
+        return np.asarray(divisor_override, dtype)
+    (top, bottom), (left, right) = counted
+    ones = np.ones((1, 1, top + size[0] + bottom, left + size[1] + right), dtype)
+    (pad_top, pad_bottom), (pad_left, pad_right) = padding
+    uncounted = ((pad_top - top, pad_bottom - bottom), (pad_left - left, pad_right - right))
+    plane = pad_spatial(ones, uncounted)
+    return im2col(plane, kernel, stride, (1, 1)).sum(axis=2)  # (1, 1, OH, OW)
+    # END SOLUTION
+
+
+class AvgPool2d(Function):
+    """out[n, c, i, j] = sum of window (i, j) / divisor[i, j]; padding counts as 0.
+
+    The divisor comes from ``average_divisor``. Backward gives every pixel of a window
+    grad / divisor.
     """
 
     @staticmethod
@@ -142,22 +171,13 @@ class AvgPool2d(Function):
         kernel: Pair,
         stride: Pair,
         padding: Padding,
-        count_include_pad: bool,
-        divisor_override: int | None,
+        divisor: np.ndarray,
     ) -> np.ndarray:
         # BEGIN SOLUTION 09
-        dilation = (1, 1)
         padded = pad_spatial(x, padding)
-        sums = im2col(padded, kernel, stride, dilation).sum(axis=2)  # (N, C, OH, OW)
-        if divisor_override is not None:
-            divisor = np.asarray(divisor_override, x.dtype)
-        elif count_include_pad:
-            divisor = np.asarray(kernel[0] * kernel[1], x.dtype)
-        else:  # count the real pixels: pool a plane of ones padded with zeros
-            ones = pad_spatial(np.ones((1, 1, *x.shape[2:]), x.dtype), padding)
-            divisor = im2col(ones, kernel, stride, dilation).sum(axis=2)  # (1, 1, OH, OW)
+        sums = im2col(padded, kernel, stride, (1, 1)).sum(axis=2)  # (N, C, OH, OW)
         ctx.save_for_backward(divisor)
-        ctx.settings = (padded.shape, padding, kernel, stride, dilation)
+        ctx.settings = (padded.shape, padding, kernel, stride)
         return sums / divisor
         # END SOLUTION
 
@@ -165,12 +185,12 @@ class AvgPool2d(Function):
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         # BEGIN SOLUTION 09
         (divisor,) = ctx.saved_tensors
-        padded_shape, padding, kernel, stride, dilation = ctx.settings
+        padded_shape, padding, kernel, stride = ctx.settings
         share = grad / divisor  # (N, C, OH, OW): what each pixel of a window receives
         grad_x = np.zeros(padded_shape, grad.dtype)
-        for _, rows, cols in kernel_taps(kernel, stride, dilation, share.shape[2:]):
+        for _, rows, cols in kernel_taps(kernel, stride, (1, 1), share.shape[2:]):
             grad_x[:, :, rows, cols] += share
-        return crop_spatial(grad_x, padding), None, None, None, None, None
+        return crop_spatial(grad_x, padding), None, None, None, None
         # END SOLUTION
 
 
