@@ -22,6 +22,22 @@ import numpy as np
 from tinytorch.autograd.function import Context, Function
 
 
+def mean_over(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """a.mean(axis=axes, keepdims=True); over trailing axes, as a matrix-vector product.
+
+    Layer norm averages each row of m features. NumPy's ``mean`` pays a fixed cost per row,
+    which dominates on rows that short; rows (R, m) @ (1/m, ..., 1/m) runs in BLAS instead
+    (measured on a GPT's (16, 64, 128) activations: 0.053 ms against 0.013 ms).
+    """
+    count = len(axes)
+    if axes != tuple(range(a.ndim - count, a.ndim)) or a.size == 0:  # batch norm, or empty
+        return a.mean(axis=axes, keepdims=True)
+    features = int(np.prod(a.shape[a.ndim - count :]))
+    rows = a.reshape(-1, features)  # (R, m): a view when a is contiguous
+    means = rows @ np.full(features, 1 / features, a.dtype)  # (R,)
+    return means.reshape(a.shape[: a.ndim - count] + (1,) * count)
+
+
 def standardize(
     x: np.ndarray, axes: tuple[int, ...], eps: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -31,9 +47,9 @@ def standardize(
     temporary (the squares) is made, whatever the size of x.
     """
     # BEGIN SOLUTION 09
-    mean = x.mean(axis=axes, keepdims=True)
+    mean = mean_over(x, axes)
     centered = x - mean
-    var = np.mean(np.square(centered), axis=axes, keepdims=True)  # biased
+    var = mean_over(np.square(centered), axes)  # biased
     inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
     centered *= inv_std  # now x_hat
     return centered, inv_std, mean, var
@@ -50,9 +66,9 @@ def standardize_backward(
     result, so the only other full-size array is one scratch product.
     """
     # BEGIN SOLUTION 09
-    mean_grad = grad_x_hat.mean(axis=axes, keepdims=True)
+    mean_grad = mean_over(grad_x_hat, axes)
     scratch = grad_x_hat * x_hat
-    mean_grad_x_hat = scratch.mean(axis=axes, keepdims=True)
+    mean_grad_x_hat = mean_over(scratch, axes)
     grad_x = grad_x_hat
     grad_x -= mean_grad
     grad_x -= np.multiply(x_hat, mean_grad_x_hat, out=scratch)
