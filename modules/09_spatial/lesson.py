@@ -174,13 +174,17 @@ check("bias=False registers None", nn.Conv2d(3, 8, 3, bias=False).bias is None)
 # ## Exercise 3: pooling
 #
 # **Write** in `tinytorch/ops/pooling.py`: `window_max`, `MaxPool2d.forward`,
-# `MaxPool2d.backward`, `max_pool_indices`, `AvgPool2d.forward`, `AvgPool2d.backward`,
-# `adaptive_pool_matrix`, `AdaptiveAvgPool2d.forward`, `AdaptiveAvgPool2d.backward`
+# `MaxPool2d.backward`, `max_pool_indices`, `average_divisor`, `AvgPool2d.forward`,
+# `AvgPool2d.backward`, `adaptive_pool_matrix`, `AdaptiveAvgPool2d.forward`,
+# `AdaptiveAvgPool2d.backward`
 #
 # - `window_max`: pad with $-\infty$, then keep a running maximum over the kernel taps, and
 #   the tap that won (ties go to the first; NaN propagates).
 # - `MaxPool2d.backward`: each window's gradient goes only to its winner.
 #   `max_pool_indices`: the winner as a flat `row * W + col` in its plane.
+# - `average_divisor`: how many pixels each window averages: pool a plane of ones that
+#   covers the input (plus the padding, when padding counts). With `ceil_mode` the last
+#   window may hang over the edge, so the count varies by window.
 # - `AvgPool2d`: window sums over im2col divided by the divisor; backward spreads
 #   `grad / divisor` over each window.
 # - `adaptive_pool_matrix(n, m)`: row i averages inputs `[floor(i n / m), ceil((i+1) n / m))`;
