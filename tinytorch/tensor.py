@@ -218,6 +218,15 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its number, as in PyTorch: ``f"{loss:.4f}"`` is '2.3026'.
+
+        Larger tensors accept only the empty spec (``f"{x}"`` is ``str(x)``).
+        """
+        if self.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
+
     # ------------------------------------------------------------------ conversion
     def item(self) -> Number:
         if self._data.size != 1:

@@ -159,3 +159,24 @@ def test_repr_looks_like_pytorch():
     assert repr(tinytorch.tensor([1, 2])) == "tensor([1, 2])"
     assert "dtype=tinytorch.float64" in repr(tinytorch.zeros(1, dtype=tinytorch.float64))
     assert "requires_grad=True" in repr(tinytorch.zeros(1, requires_grad=True))
+
+
+@pytest.mark.parametrize(
+    ("value", "spec"),
+    [(2.5, ".4f"), (2.5, ""), (-1.25, "8.3e"), (7, "04d"), (7, ""), (True, "")],
+    ids=str,
+)
+def test_format_of_a_scalar_tensor_is_its_number(value, spec):
+    """``f"{loss:.4f}"``, as training loops print losses, formats the number as PyTorch does."""
+    torch = torch_or_skip()
+    assert format(tinytorch.tensor(value), spec) == format(torch.tensor(value), spec)
+
+
+def test_format_of_a_larger_tensor_takes_no_spec():
+    torch = torch_or_skip()
+    ours, theirs = tinytorch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0])
+    assert f"{ours}" == str(ours)
+    with pytest.raises(TypeError):
+        format(theirs, ".2f")
+    with pytest.raises(TypeError):
+        format(ours, ".2f")

@@ -96,3 +96,10 @@ def test_only_cpu_device():
     with pytest.raises(RuntimeError, match="CPU"):
         tinytorch.ones(2).to("cuda")
     assert tinytorch.ones(2).to("cpu").device == "cpu"
+
+
+def test_cuda_is_not_available():
+    """``device = "cuda" if torch.cuda.is_available() else "cpu"`` picks the CPU."""
+    assert tinytorch.cuda.is_available() is False and tinytorch.cuda.device_count() == 0
+    device = "cuda" if tinytorch.cuda.is_available() else "cpu"
+    assert tinytorch.zeros(2, device=device).to(device).device == "cpu"
