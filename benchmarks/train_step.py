@@ -185,15 +185,15 @@ def time_blocks(steps: dict[str, Step], block: int, repeats: int) -> dict[str, l
     slows them all down alike and the per-block ratios stay fair. Before each block the
     machine idles for ``SETTLE_SECONDS``: a BLAS thread pool keeps its threads spinning for a
     while after its last call (OpenBLAS's, about 0.1 s), and those spinning threads would take
-    a core from the next library's first steps.
+    a core from the next library's first steps. Then a few untimed steps warm the caches
+    back up.
     """
-    for step in steps.values():
-        for _ in range(max(block // 5, 5)):  # warm-up: allocations, caches, BLAS threads
-            step()
     blocks: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
             time.sleep(SETTLE_SECONDS)
+            for _ in range(max(block // 5, 5)):  # warm-up: caches, allocations, BLAS threads
+                step()
             start = time.perf_counter()
             for _ in range(block):
                 step()
