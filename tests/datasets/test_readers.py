@@ -10,7 +10,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from tinytorch.datasets import CIFAR10, MNIST, FashionMNIST, TinyDigits, TinyTalks
+from tinytorch.datasets import CIFAR10, MNIST, FashionMNIST, TinyDigits
 from tinytorch.datasets.cifar import read_python_batch
 from tinytorch.datasets.mnist import read_idx
 
@@ -145,17 +145,3 @@ def test_tinydigits_ships_a_balanced_split():
     image, label = train[0]
     assert image.shape == (1, 8, 8) and 0 <= label <= 9
     assert 0.0 <= image.min().item() and image.max().item() <= 1.0
-
-
-def test_tinytalks_splits_levels_and_corpus():
-    splits = {name: TinyTalks(split=name) for name in ("train", "validation", "test")}
-    questions = [set(question for question, _ in data.pairs) for data in splits.values()]
-    assert sum(len(data) for data in splits.values()) >= 300
-    assert not (questions[0] & questions[1] or questions[0] & questions[2])
-    assert set(splits["test"].levels) == {1, 2, 3, 4}
-    question, answer = splits["train"][0]
-    assert splits["train"].text.startswith(f"Q: {question}\nA: {answer}\n")
-    arithmetic = TinyTalks(split="train", levels=[3])
-    assert arithmetic.levels == [3] * len(arithmetic)
-    with pytest.raises(ValueError, match="split must be one of"):
-        TinyTalks(split="dev")

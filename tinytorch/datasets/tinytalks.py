@@ -1,15 +1,19 @@
-"""TinyTalks: 340 short questions and answers for training character-level language models.
+"""TinyTalks: 905 short questions and answers for training character-level language models.
 
 Written for TinyTorch, in four levels of difficulty: greetings, simple facts, arithmetic and
-reasoning. Built by ``datasets/tinytalks/build.py``; see ``datasets/tinytalks/DATASHEET.md``.
-Example::
+reasoning. Most pairs come in families that share one pattern ("What color is a lime?", "What
+color is a frog?", ...); each family is split 80/10/10, so every question of the validation
+and test splits has siblings in the training split. Built by ``datasets/tinytalks/build.py``;
+see ``datasets/tinytalks/DATASHEET.md``. Example::
 
     >>> talks = TinyTalks(split="train")
     >>> talks[0]
-    ('Can you speak English?', 'Yes, I speak a little English.')
-    >>> print(talks.text[:60])          # the corpus a language model reads
-    Q: Can you speak English?
-    A: Yes, I speak a little English.
+    ('What is 6 times 5?', '6 times 5 is 30.')
+    >>> talks.families[0]               # the question template it shares with its siblings
+    'What is {1} times {2}?'
+    >>> print(talks.text[:41])          # the corpus a language model reads
+    Q: What is 6 times 5?
+    A: 6 times 5 is 30.
 """
 
 from __future__ import annotations
@@ -32,13 +36,15 @@ class TinyTalks(Dataset):
     """The question-answer pairs of one split; ``dataset[i]`` is ``(question, answer)``.
 
     Args:
-        split: ``"train"`` (272 pairs), ``"validation"`` (34) or ``"test"`` (34).
+        split: ``"train"`` (747 pairs), ``"validation"`` (79) or ``"test"`` (79).
         levels: keep only these difficulty levels (1 greetings, 2 simple facts,
             3 arithmetic, 4 reasoning); all by default.
 
     Attributes:
         pairs: the ``(question, answer)`` tuples.
         levels: the level of each pair.
+        families: the family of each pair: the question template it shares with its siblings
+            (``"What color is {1}?"``), or None for a pair written on its own.
         text: every pair formatted by ``format_pair``, separated by blank lines.
         level_names: level number -> name.
     """
@@ -52,6 +58,7 @@ class TinyTalks(Dataset):
         records = [r for r in dataset[split] if wanted is None or r["level"] in wanted]
         self.pairs = [(record["question"], record["answer"]) for record in records]
         self.levels = [record["level"] for record in records]
+        self.families = [record["family"] for record in records]
         self.level_names = {int(number): name for number, name in dataset["levels"].items()}
 
     @property
