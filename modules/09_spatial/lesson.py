@@ -31,7 +31,13 @@ import numpy as np
 import tinytorch
 import tinytorch.nn as nn
 import tinytorch.nn.functional as F
-from tinytorch.ops.conv import im2col, output_size, sliding_windows
+from tinytorch.ops.conv import (
+    batch_last_columns,
+    grouped_columns,
+    im2col,
+    output_size,
+    sliding_windows,
+)
 
 
 def check(name: str, condition: bool, detail: str = "") -> None:
@@ -86,18 +92,24 @@ check("with padding 1, stride 2: (6 - 3) // 2 + 1 = 2", output_size(6, 3, 2, 1) 
 # %% [markdown]
 # ## Exercise 1: windows, im2col and the convolution
 #
-# **Write** in `tinytorch/ops/conv.py`: `sliding_windows`, `im2col`, `kernel_taps`,
-# `input_grad`, `Conv2d.forward`, `Conv2d.backward`
+# **Write** in `tinytorch/ops/conv.py`: `sliding_windows`, `im2col`, `batch_last_columns`,
+# `kernel_taps`, `input_grad`, `grouped_columns`, `Conv2d.forward`, `Conv2d.backward`
 #
 # - `sliding_windows(x, kernel, stride, dilation)`: `np.lib.stride_tricks.as_strided` view of
 #   shape (N, C, OH, OW, kh, kw); output steps are `stride` input strides, kernel taps are
 #   `dilation` strides. Pass `writeable=False`.
 # - `im2col`: transpose the windows to (N, C, kh, kw, OH, OW) and reshape to
 #   (N, C, kh * kw, OH, OW): this is where the copy happens.
+# - `batch_last_columns`: the same columns for the whole batch as one matrix
+#   (C * kh * kw, OH * OW * N): copy x to (C, H, W, N) order, take the windows of that copy
+#   and reshape. Small images use it (see the systems analysis).
 # - `kernel_taps`: for each tap (a, b), yield `(a * kw + b, rows, cols)` with the slices that
 #   tap reads in every window at once.
 # - `input_grad`: for each tap, send $W[:, :, a, b]^T G$ back onto that tap's strided view.
-# - `Conv2d.forward`: pad, im2col, `np.matmul` with the weights reshaped to (g, O/g, K), add
+# - `grouped_columns`: `im2col` reshaped to (N, g, K, L), or `batch_last_columns` reshaped to
+#   (g, K, L * N), for K = C/g * kh * kw and L = OH * OW.
+# - `Conv2d.forward`: pad, `grouped_columns` (batch last below `BATCH_LAST_BELOW` output
+#   pixels), `np.matmul` with the weights reshaped to (g, O/g, K), back to (N, O, OH, OW), add
 #   the bias; save the padded input. `Conv2d.backward`: $dW = \sum_n G\,\text{cols}^T$,
 #   $db = \sum G$, $dx$ from `input_grad`, cropped.
 
@@ -111,6 +123,14 @@ check(
 check("the view shares memory with x (no copy)", np.shares_memory(windows, x_small))
 cols = im2col(x_small, (3, 3), (1, 1), (1, 1))
 check("im2col: (N, C, kh * kw, OH, OW) = (1, 1, 9, 2, 2)", cols.shape == (1, 1, 9, 2, 2))
+two = np.stack([x_small[0], 10 * x_small[0]])  # (2, 1, 4, 4): a second image, 10x the first
+wide = batch_last_columns(two, (3, 3), (1, 1), (1, 1))
+check("batch last: (C * kh * kw, OH * OW * N) = (9, 8)", wide.shape == (9, 8), str(wide.shape))
+check(
+    "batch last: images side by side in each row",
+    np.array_equal(wide[:, 0::2], cols.reshape(9, 4))
+    and np.array_equal(wide[:, 1::2], 10 * wide[:, 0::2]),
+)
 
 rng = np.random.default_rng(0)
 x_np = rng.standard_normal((2, 3, 6, 5))
@@ -355,10 +375,40 @@ print(
 check("both paths agree", np.allclose(slow, fast))
 
 # %% [markdown]
+# **Layout.** Image by image, the forward pass is N products (O, K) @ (K, L), one per image.
+# With few output pixels per image (LeNet-5's second layer: 6 x 14 x 14 in, 16 x 10 x 10 out,
+# L = 100) each product is small, and `im2col` copies rows of only OW = 10 numbers. Batch
+# last, it is one product (O, K) @ (K, L * N), and the copy moves rows of OW * N numbers.
+# Time both on that layer, columns and product together:
+
+# %%
+x2 = rng.standard_normal((64, 6, 14, 14)).astype(np.float32)
+k2 = rng.standard_normal((1, 16, 6 * 5 * 5)).astype(np.float32)  # (g, O/g, K)
+
+
+def layer_two_forward(batch_last: bool) -> np.ndarray:
+    """Columns and product of LeNet-5's second layer in one layout."""
+    return np.matmul(k2, grouped_columns(x2, (5, 5), (1, 1), (1, 1), 1, batch_last))
+
+
+for batch_last in (False, True):
+    layer_two_forward(batch_last)  # warm up
+    start = time.perf_counter()
+    for _ in range(20):
+        product = layer_two_forward(batch_last)
+    seconds = (time.perf_counter() - start) / 20
+    name = "batch last" if batch_last else "image by image"
+    print(f"{name:>15}: {product.shape} in {seconds * 1e3:.2f} ms")
+first, last = layer_two_forward(False), layer_two_forward(True)  # (N, 1, O, L), (1, O, L * N)
+same = first[:, 0].transpose(1, 2, 0).reshape(16, -1)  # (O, L * N)
+check("both layouts compute the same numbers", np.allclose(same, last[0], atol=1e-3))
+
+# %% [markdown]
 # Read the numbers: im2col trades memory (about 25x the input here) for one large matrix
 # multiply that BLAS runs near peak; the pixel loop does the same arithmetic in hundreds of
 # small NumPy calls, each paying Python overhead. Compare your GFLOP/s with the dense-layer
-# matmul of module 03.
+# matmul of module 03. The layout timing shows the other half of speed: the same
+# arithmetic, ordered differently in memory, runs at a different speed.
 #
 # ## Reflection
 #
@@ -367,7 +417,10 @@ check("both paths agree", np.allclose(slow, fast))
 # 2. Why does the reference save the padded input for backward and rebuild the columns,
 #    instead of keeping the columns from forward? When would keeping them be the better
 #    trade?
-# 3. Max pooling sends the gradient to one pixel per window; average pooling spreads it.
+# 3. `Conv2d` works batch last below `BATCH_LAST_BELOW` output pixels per image. Time both
+#    layouts on LeNet-5's first layer (1 x 28 x 28, padding 2, L = 784): which wins, and why
+#    might the answer change on another machine?
+# 4. Max pooling sends the gradient to one pixel per window; average pooling spreads it.
 #    How does that change what earlier layers learn?
-# 4. Batch norm's statistics depend on the batch. What happens with a batch of one, and why
+# 5. Batch norm's statistics depend on the batch. What happens with a batch of one, and why
 #    must evaluation mode use the running statistics?

@@ -9,6 +9,7 @@ import tinytorch
 import tinytorch.nn as nn
 from tests.helpers import assert_both_raise, check_op, random_array
 from tinytorch.autograd import gradcheck
+from tinytorch.ops import conv as conv_ops
 
 pytestmark = [pytest.mark.module09, pytest.mark.module05]
 
@@ -29,7 +30,12 @@ CONV2D_CASES = [
 
 @pytest.mark.parametrize("case", CONV2D_CASES, ids=str)
 @pytest.mark.parametrize("bias", [True, False])
-def test_conv2d_matches_pytorch(case: tuple, bias: bool) -> None:
+@pytest.mark.parametrize("batch_last_below", [0, 10**9], ids=["image-by-image", "batch-last"])
+def test_conv2d_matches_pytorch(
+    case: tuple, bias: bool, batch_last_below: int, monkeypatch
+) -> None:
+    """Both layouts of the products (see ``tinytorch.ops.conv``) on every case."""
+    monkeypatch.setattr(conv_ops, "BATCH_LAST_BELOW", batch_last_below)
     x_shape, w_shape, stride, padding, dilation, groups = case
     arrays = [random_array(x_shape), random_array(w_shape)]
     arrays += [random_array(w_shape[:1])] if bias else []

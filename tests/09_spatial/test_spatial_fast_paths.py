@@ -84,6 +84,7 @@ CONV_BACKWARD_CASES = [
     ((4, 6, 14, 14), (16, 6, 5, 5), 1, 0, 1, 1),  # LeNet-5's second convolution
     ((4, 6, 14, 14), (16, 6, 5, 5), 2, 0, 1, 1),  # stride 2: taps read every other pixel
     ((2, 4, 11, 10), (6, 2, 3, 3), 2, 1, 2, 2),  # stride, dilation and groups at once
+    ((2, 4, 26, 24), (6, 2, 3, 3), 1, 1, 2, 2),  # the same, with image-by-image products
 ]
 
 
