@@ -150,3 +150,10 @@ def test_gradient_matches_finite_differences_in_float64(name: str) -> None:
 @needs_autograd
 def test_relu_gradient_at_zero_is_zero_as_in_pytorch() -> None:
     check_op(lambda lib, x: lib.nn.functional.relu(x), np.zeros(3, np.float32))
+
+
+@needs_autograd
+def test_gelu_gradient_at_zero_is_one_half_as_in_pytorch() -> None:
+    """Backward recovers Phi(a) as out / a, which is 0 / 0 at a = 0 (see ``GELU``)."""
+    x = np.array([0.0, -0.0, 1e-40, 2.0, 0.0], np.float32)
+    check_op(lambda lib, x: lib.nn.functional.gelu(x), x)
