@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 import tinytorch as torch
 from tinytorch import nn
 from tinytorch.datasets import TinyTalks
-from tinytorch.datasets.tinytalks import format_pair
+from tinytorch.datasets.tinytalks import format_pair, format_prompt
 from tinytorch.milestones.harness import Check, main, progress_bar, report, tell_story
 from tinytorch.models import GPT, GPTConfig
 from tinytorch.text import CharTokenizer
@@ -66,7 +66,7 @@ def encode_answers(tokenizer: CharTokenizer, pairs: list[tuple[str, str]]) -> Ba
     characters of the answer and its final newline as targets."""
     rows = []
     for question, answer in pairs:
-        prompt, reply = tokenizer.encode(f"Q: {question}\nA: "), tokenizer.encode(f"{answer}\n")
+        prompt, reply = tokenizer.encode(format_prompt(question)), tokenizer.encode(f"{answer}\n")
         rows.append((prompt + reply, [IGNORE] * (len(prompt) - 1) + reply))
     width = max(len(ids) for ids, _ in rows) - 1
     ids = [ids[:-1] + [0] * (width - len(ids) + 1) for ids, _ in rows]
@@ -143,7 +143,7 @@ def greedy_answers(
     lengths are padded on the right, which causal attention cannot see, so each row's logits
     at its own last position are the ones ``GPT.generate(..., top_k=1)`` would use."""
     newline = tokenizer.encode("\n")[0]
-    prompts = [tokenizer.encode(f"Q: {question}\nA: ") for question in questions]
+    prompts = [tokenizer.encode(format_prompt(question)) for question in questions]
     rows = [list(prompt) for prompt in prompts]
     answers: list[str | None] = [None] * len(questions)
     writing = list(range(len(questions)))  # the rows that have not finished

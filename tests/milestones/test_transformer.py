@@ -8,6 +8,7 @@ import pytest
 
 import tinytorch as torch
 from tinytorch.datasets import TinyTalks
+from tinytorch.datasets.tinytalks import format_prompt
 from tinytorch.milestones import milestones_dir
 from tinytorch.models import GPT, GPTConfig
 from tinytorch.text import CharTokenizer
@@ -82,7 +83,7 @@ def test_greedy_answers_match_generate_with_top_1(milestone, tokenizer):
     questions = ["Hi.", "What color is a frog?", "Is 14 even or odd?"]
     newline = tokenizer.encode("\n")[0]
     for question, answer in zip(questions, milestone.greedy_answers(model, tokenizer, questions)):
-        prompt = torch.tensor([tokenizer.encode(f"Q: {question}\nA: ")])  # (1, T)
+        prompt = torch.tensor([tokenizer.encode(format_prompt(question))])  # (1, T)
         room = model.config.block_size - prompt.shape[1]
         written = model.generate(prompt, room, top_k=1)[0, prompt.shape[1] :].tolist()
         if newline in written:

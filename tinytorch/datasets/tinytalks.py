@@ -27,9 +27,14 @@ from tinytorch.utils.data import Dataset
 SPLITS = ("train", "validation", "test")
 
 
+def format_prompt(question: str) -> str:
+    """What a model reads before it answers: ``"Q: <question>\\nA: "``."""
+    return f"Q: {question}\nA: "
+
+
 def format_pair(question: str, answer: str) -> str:
     """One pair as the corpus writes it: ``"Q: <question>\\nA: <answer>\\n"``."""
-    return f"Q: {question}\nA: {answer}\n"
+    return f"{format_prompt(question)}{answer}\n"
 
 
 class TinyTalks(Dataset):
