@@ -1,5 +1,6 @@
-"""Utilities, laid out as in ``torch.utils``: data loading lives in ``tinytorch.utils.data``."""
+"""Utilities, laid out as in ``torch.utils``: data loading lives in ``tinytorch.utils.data``,
+the handles that module hooks return in ``tinytorch.utils.hooks``."""
 
-from tinytorch.utils import data
+from tinytorch.utils import data, hooks
 
-__all__ = ["data"]
+__all__ = ["data", "hooks"]

@@ -6,6 +6,10 @@ A module owns three kinds of state, registered when an attribute is assigned:
 * buffers (``register_buffer``): tensors saved with the model but not learned (running means);
 * submodules (``Module``): layers inside the model, so models nest like trees.
 
+Hooks (``register_forward_pre_hook``, ``register_forward_hook``) let other code watch or change
+a module's inputs and outputs without editing it: the profiler measures each layer with them
+and pruning recomputes a masked weight before each forward.
+
 Everything else follows from walking that tree: ``parameters()``, ``state_dict()``,
 ``train()``/``eval()``, ``zero_grad()``, the printed summary. Example::
 
@@ -33,6 +37,7 @@ from tinytorch import dtypes
 from tinytorch.autograd.grad_mode import no_grad
 from tinytorch.nn.parameter import Parameter
 from tinytorch.tensor import Tensor
+from tinytorch.utils.hooks import RemovableHandle
 
 
 class IncompatibleKeys(NamedTuple):
@@ -59,6 +64,8 @@ class Module:
     _buffers: dict[str, Tensor | None]
     _non_persistent_buffers: set[str]
     _modules: dict[str, Module | None]
+    _forward_pre_hooks: OrderedDict[int, Callable]
+    _forward_hooks: OrderedDict[int, Callable]
 
     def __init__(self) -> None:
         # BEGIN SOLUTION 03
@@ -68,6 +75,13 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", {})
         # END SOLUTION
+        for hooks in (
+            "_forward_pre_hooks",
+            "_forward_pre_hooks_with_kwargs",
+            "_forward_hooks",
+            "_forward_hooks_with_kwargs",
+        ):
+            object.__setattr__(self, hooks, OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -75,7 +89,94 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward``, with the forward pre-hooks before it and forward hooks after it."""
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        """``forward`` between its hooks: each pre-hook may replace the inputs, each forward
+        hook the output (by returning something other than None)."""
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if self._forward_pre_hooks_with_kwargs.get(hook_id):
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = self._check_hook_result(hook, result)
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook_id, hook in list(self._forward_hooks.items()):
+            if self._forward_hooks_with_kwargs.get(hook_id):
+                result = hook(self, args, kwargs, output)
+            else:
+                result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    @staticmethod
+    def _check_hook_result(hook: Callable, result: Any) -> tuple[tuple, dict]:
+        """A pre-hook registered ``with_kwargs`` returns None or a pair (args, kwargs)."""
+        if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+            raise RuntimeError(
+                f"forward pre-hook {hook!r} must return None or a tuple of (new_args, "
+                f"new_kwargs), but got {type(result).__name__}"
+            )
+        return tuple(result[0]), result[1]
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every ``forward``; returns a handle whose
+        ``remove()`` takes it off.
+
+        The hook may return new inputs (a tuple, or a single value wrapped into one). With
+        ``with_kwargs=True`` it is called as ``hook(module, args, kwargs)`` and may return
+        ``(args, kwargs)``. ``prepend=True`` runs it before the hooks already registered.
+        """
+        return self._add_hook(
+            self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs, hook, prepend, with_kwargs
+        )
+
+    def register_forward_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every ``forward``; returns a handle whose
+        ``remove()`` takes it off.
+
+        The hook may return a replacement output. With ``with_kwargs=True`` it is called as
+        ``hook(module, args, kwargs, output)``. Example, recording every layer's output shape::
+
+            shapes = {}
+            for name, layer in model.named_modules():
+                layer.register_forward_hook(
+                    lambda module, args, output, name=name: shapes.update({name: output.shape})
+                )
+        """
+        return self._add_hook(
+            self._forward_hooks, self._forward_hooks_with_kwargs, hook, prepend, with_kwargs
+        )
+
+    @staticmethod
+    def _add_hook(
+        hooks: OrderedDict,
+        with_kwargs_flags: OrderedDict,
+        hook: Callable,
+        prepend: bool,
+        with_kwargs: bool,
+    ) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+        handle = RemovableHandle(hooks, extra_dict=with_kwargs_flags)
+        hooks[handle.id] = hook
+        if with_kwargs:
+            with_kwargs_flags[handle.id] = True
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
