@@ -15,6 +15,7 @@ import tinytorch as torch
 from tinytorch import nn
 from tinytorch.datasets import MNIST, DatasetNotFoundError, ImageDataset, TinyDigits
 from tinytorch.milestones.harness import Check, accuracy, main, progress_bar, report, tell_story
+from tinytorch.models import mlp_classifier
 from tinytorch.utils.data import DataLoader, TensorDataset
 
 SLUG = "03_1986_mlp"
@@ -34,15 +35,6 @@ def as_tensors(dataset: ImageDataset) -> TensorDataset:
     """All images flattened to (N, H*W) float32 in [0, 1], with their labels (N,)."""
     images = dataset.data.float() / 255  # (N, H, W)
     return TensorDataset(images.reshape(len(dataset), -1), dataset.targets)
-
-
-def make_mlp(inputs: int, hidden: int) -> nn.Module:
-    """inputs -> hidden -> hidden // 2 -> 10 classes, with ReLU between the layers."""
-    return nn.Sequential(
-        nn.Linear(inputs, hidden), nn.ReLU(),
-        nn.Linear(hidden, hidden // 2), nn.ReLU(),
-        nn.Linear(hidden // 2, 10),
-    )  # fmt: skip
 
 
 def train(model: nn.Module, data: TensorDataset, epochs: int, label: str) -> None:
@@ -66,7 +58,7 @@ def learn(train_set: ImageDataset, test_set: ImageDataset, hidden: int, epochs: 
           label: str) -> float:  # fmt: skip
     """Train a fresh MLP on ``train_set``; return its accuracy on ``test_set``."""
     train_data, test_data = as_tensors(train_set), as_tensors(test_set)
-    model = make_mlp(train_data[0][0].shape[0], hidden)
+    model = mlp_classifier(train_data[0][0].shape[0], hidden)
     train(model, train_data, epochs, label)
     model.eval()
     return accuracy(model, test_data)

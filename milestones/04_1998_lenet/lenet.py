@@ -16,6 +16,7 @@ import tinytorch as torch
 from tinytorch import nn
 from tinytorch.datasets import MNIST, DatasetNotFoundError, ImageDataset, TinyDigits
 from tinytorch.milestones.harness import Check, accuracy, main, progress_bar, report, tell_story
+from tinytorch.models import lenet5
 from tinytorch.utils.data import DataLoader, TensorDataset
 
 SLUG = "04_1998_lenet"
@@ -36,29 +37,6 @@ def as_images(dataset: ImageDataset) -> TensorDataset:
     """All images as (N, 1, H, W) float32 in [0, 1], with their labels (N,)."""
     images = dataset.data.float() / 255  # (N, H, W)
     return TensorDataset(images.unsqueeze(1), dataset.targets)
-
-
-def make_lenet(image_size: int) -> nn.Module:
-    """LeNet-5 with ReLU and max pooling, for square grey images of side 28 or 8.
-
-    On 28x28 it is the classic layout: 5x5 convolutions, the first padded so that the map stays
-    28x28 as on LeNet's 32x32 input. On 8x8 the filters shrink to 3x3 and both convolutions are
-    padded, so that the two poolings leave a 2x2 map instead of nothing.
-    """
-    kernel, second_padding = (5, 0) if image_size == 28 else (3, 1)
-    side = (image_size // 2 + 2 * second_padding - kernel + 1) // 2  # after the second pooling
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel, padding=kernel // 2),  # (N, 6, S, S), S = image_size
-        nn.ReLU(),
-        nn.MaxPool2d(2),  # (N, 6, S/2, S/2)
-        nn.Conv2d(6, 16, kernel, padding=second_padding),  # (N, 16, 2 side, 2 side)
-        nn.ReLU(),
-        nn.MaxPool2d(2),  # (N, 16, side, side)
-        nn.Flatten(),  # (N, 16 side^2)
-        nn.Linear(16 * side * side, 120), nn.ReLU(),  # (N, 120)
-        nn.Linear(120, 84), nn.ReLU(),  # (N, 84)
-        nn.Linear(84, 10),  # (N, 10): one score per digit
-    )  # fmt: skip
 
 
 def train(model: nn.Module, data: TensorDataset, epochs: int, batch_size: int, lr: float,
@@ -87,7 +65,7 @@ def learn(train_set: ImageDataset, test_set: ImageDataset, epochs: int, batch_si
           lr: float, label: str) -> float:  # fmt: skip
     """Train a fresh LeNet on ``train_set``; return its accuracy on ``test_set``."""
     train_data, test_data = as_images(train_set), as_images(test_set)
-    model = make_lenet(train_data[0][0].shape[-1])
+    model = lenet5(train_data[0][0].shape[-1])
     train(model, train_data, epochs, batch_size, lr, label)
     model.eval()
     return accuracy(model, test_data)
