@@ -30,7 +30,7 @@ def torch_or_skip() -> Any:
 def as_numpy(value: Any) -> np.ndarray:
     """The values of a tinytorch tensor, a PyTorch tensor or an array, as a NumPy array."""
     if isinstance(value, tinytorch.Tensor):
-        return value.numpy()
+        return value.detach().numpy()
     if hasattr(value, "detach"):
         return value.detach().numpy()
     return np.asarray(value)

@@ -4,6 +4,8 @@
 the course runs unchanged.
 """
 
+import warnings
+
 from tinytorch import allocator, autograd
 from tinytorch.autograd.grad_mode import (
     enable_grad,
@@ -63,3 +65,13 @@ from tinytorch.serialization import load, save  # noqa: E402
 
 # Keep freed memory for the next step instead of returning it to the system (see the module).
 allocator.retain_freed_memory()
+
+# Like PyTorch, tensor arithmetic gives inf and nan without warnings (log(0) is -inf). This
+# filter silences NumPy's floating-point warnings raised from tinytorch's own code only; one
+# filter instead of np.errstate around every operation, which would cost more than a small op.
+warnings.filterwarnings(
+    "ignore",
+    message=r"(divide by zero|invalid value|overflow|underflow) encountered",
+    category=RuntimeWarning,
+    module=r"tinytorch(\.|$)",
+)

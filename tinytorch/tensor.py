@@ -89,10 +89,31 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
+class VersionCounter:
+    """How many times a tensor's memory has been written in place.
+
+    A tensor and its views share one counter. ``Context.saved_tensors`` compares it with the
+    value it had when forward saved the array, to catch values changed before backward.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
 class Tensor:
     """An n-dimensional array of one dtype, with optional gradient tracking."""
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "__weakref__")
+    __slots__ = (
+        "_data",
+        "_requires_grad",
+        "grad",
+        "grad_fn",
+        "_version_counter",  # a VersionCounter, shared with views of the same memory
+        "_view_of",  # (base, view Function, its argument) for a view of base, else None
+        "__weakref__",
+    )
     # NumPy defers to Tensor's reflected operators (array + tensor -> Tensor.__radd__).
     __array_priority__ = 1000
 
@@ -100,6 +121,8 @@ class Tensor:
         self._data = as_array(data)
         self.grad: Tensor | None = None
         self.grad_fn = None
+        self._version_counter = VersionCounter()
+        self._view_of = None
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -111,6 +134,8 @@ class Tensor:
         tensor._requires_grad = requires_grad
         tensor.grad = None
         tensor.grad_fn = None
+        tensor._version_counter = VersionCounter()
+        tensor._view_of = None
         return tensor
 
     # ------------------------------------------------------------------ attributes
@@ -157,6 +182,11 @@ class Tensor:
     def is_leaf(self) -> bool:
         """True for tensors made by the user, not by an operation that recorded a graph."""
         return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had (its views count too)."""
+        return self._version_counter.value
 
     @property
     def data(self) -> Tensor:
@@ -240,7 +270,16 @@ class Tensor:
         return self._data.tolist()
 
     def numpy(self) -> np.ndarray:
-        """The NumPy array behind this tensor (shared memory: changes show on both sides)."""
+        """The NumPy array behind this tensor (shared memory: changes show on both sides).
+
+        Refused for a tensor that requires grad, as in PyTorch: changes made through the
+        array would bypass autograd. ``detach().numpy()`` is the explicit way.
+        """
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
         return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -309,8 +348,13 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same values (shared memory) outside the graph: no grad_fn, no requires_grad."""
-        return Tensor._from_array(self._data)
+        """The same values (shared memory) outside the graph: no grad_fn, no requires_grad.
+
+        The result shares this tensor's version counter, as it shares its memory.
+        """
+        detached = Tensor._from_array(self._data)
+        detached._version_counter = self._version_counter
+        return detached
 
     def clone(self) -> Tensor:
         """A copy with its own memory; gradients flow back to this tensor."""
@@ -703,7 +747,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
-        return shape_ops.Reshape.apply(self, sizes_argument(shape))
+        return self._view(shape_ops.Reshape, sizes_argument(shape))
 
     view = reshape
 
@@ -749,13 +793,13 @@ class Tensor:
                 f"permute: dims {list(order)} must be a permutation of the {self.ndim} "
                 f"dimensions of a tensor of shape {self.shape}"
             )
-        return shape_ops.Permute.apply(self, axes)
+        return self._view(shape_ops.Permute, axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         axes = list(range(self.ndim))
         first, second = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
         axes[first], axes[second] = axes[second], axes[first]
-        return shape_ops.Permute.apply(self, tuple(axes))
+        return self._view(shape_ops.Permute, tuple(axes))
 
     def t(self) -> Tensor:
         if self.ndim > 2:
@@ -783,7 +827,7 @@ class Tensor:
                 f"expand: a tensor of shape {self.shape} cannot be expanded to {resolved}: "
                 f"only size-1 dimensions can change size"
             )
-        return shape_ops.Expand.apply(self, resolved)
+        return self._view(shape_ops.Expand, resolved)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -821,7 +865,7 @@ class Tensor:
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         axis = normalize_dim(dim, self.ndim)
         index = (slice(None),) * axis + (slice(start, start + length),)
-        return shape_ops.GetItem.apply(self, index)
+        return self._view(shape_ops.GetItem, index)
 
     def unbind(self, dim: int = 0) -> tuple:
         axis = normalize_dim(dim, self.ndim)
@@ -829,7 +873,7 @@ class Tensor:
 
     def select(self, dim: int, index: int) -> Tensor:
         axis = normalize_dim(dim, self.ndim)
-        return shape_ops.GetItem.apply(self, (slice(None),) * axis + (int(index),))
+        return self._view(shape_ops.GetItem, (slice(None),) * axis + (int(index), ...))
 
     def tril(self, diagonal: int = 0) -> Tensor:
         """The lower triangle (elements on or below ``diagonal``); the rest set to 0."""
@@ -870,30 +914,119 @@ class Tensor:
         return shape_ops.Gather.apply(self, normalize_dim(dim, self.ndim), index_array)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return shape_ops.GetItem.apply(self, _numpy_index(index))
+        return self._view(shape_ops.GetItem, _view_index(_numpy_index(index)))
+
+    def _view(self, function: type, argument: Any) -> Tensor:
+        """``function.apply(self, argument)`` for reshape, permute, expand and indexing.
+
+        Where NumPy returns a view (basic indexing, and reshape when no copy is needed), the
+        result shares this tensor's memory, so it shares its version counter too and
+        remembers how it was made: an in-place change of the view is then recorded on this
+        tensor as well (``_record_inplace``).
+        """
+        out = function.apply(self, argument)
+        if np.may_share_memory(out._data, self._data):
+            out._version_counter = self._version_counter
+            out._view_of = (self, function, argument)
+        return out
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        """Assign in place; not recorded by autograd (refused on leaves that require grad)."""
-        self._check_inplace("__setitem__")
-        self._data[_numpy_index(index)] = as_array(value)
+        """``self[index] = value`` in place; recorded by autograd as ``IndexPut``."""
+        numpy_index = _numpy_index(index)
+        if self._begin_inplace("__setitem__", value):
+            source = value if isinstance(value, Tensor) else Tensor(value)
+            self._take_result("__setitem__", shape_ops.IndexPut.apply(self, numpy_index, source))
+            return
+        self._data[numpy_index] = as_array(value)
+        self._version_counter.value += 1
 
     # ------------------------------------------------------------------ in place
-    def _check_inplace(self, operation: str) -> None:
-        if grad_mode.is_grad_enabled() and self._requires_grad:
-            raise RuntimeError(
-                f"{operation}: a tensor that requires grad is being used in an in-place "
-                f"operation, which autograd cannot record. Wrap the update in "
-                f"`with tinytorch.no_grad():` or use the out-of-place form."
-            )
+    # An in-place operation writes into this tensor's memory and bumps its version counter.
+    # When autograd must record it, the new values are computed out of place (from a clone, so
+    # that arrays saved for backward keep the old values), written into this tensor's memory,
+    # and this tensor takes the result's place in the graph, as in PyTorch.
 
-    def _inplace(self, operation: str, result: Any) -> Tensor:
-        self._check_inplace(operation)
-        self._data[...] = result
+    def _begin_inplace(self, operation: str, *others: Any) -> bool:
+        """Check that this tensor may be changed in place; return whether to record it.
+
+        Refused, with PyTorch's message, for a leaf that requires grad (or a view of one)
+        while gradients are recorded: its gradient would no longer belong to its values.
+        Recorded when gradients are on and this tensor or one of ``others`` requires grad.
+        """
+        if not self._data.flags.writeable:
+            raise RuntimeError(
+                f"{operation}: unsupported operation: more than one element of the written-to "
+                f"tensor refers to a single memory location. Please clone() the tensor before "
+                f"performing the operation."
+            )
+        if not grad_mode.is_grad_enabled():
+            return False
+        base = self
+        while base._view_of is not None:
+            base = base._view_of[0]
+        if base._requires_grad and base.grad_fn is None:
+            leaf = "a leaf Variable" if base is self else "a view of a leaf Variable"
+            raise RuntimeError(
+                f"{leaf} that requires grad is being used in an in-place operation. "
+                f"({operation}: wrap the update in `with tinytorch.no_grad():`, as optimizers "
+                f"do, or use the out-of-place form)"
+            )
+        return self._requires_grad or builtins.any(
+            isinstance(other, Tensor) and other._requires_grad for other in others
+        )
+
+    def _take_result(self, operation: str, result: Tensor) -> Tensor:
+        """Write ``result`` (the new values, computed out of place and recorded) into this
+        tensor's memory, and make it this tensor's place in the graph."""
+        if result.shape != self.shape:
+            raise RuntimeError(
+                f"{operation}: output with shape {list(self.shape)} doesn't match the "
+                f"broadcast shape {list(result.shape)}"
+            )
+        if result._data.dtype != self._data.dtype:
+            if not np.can_cast(result._data.dtype, self._data.dtype, "same_kind"):
+                raise RuntimeError(
+                    f"{operation}: result type {result.dtype} can't be cast to the desired "
+                    f"output type {self.dtype}"
+                )
+            result = result.type(self.dtype)
+        self._data[...] = result._data
+        self._version_counter.value += 1
+        self._record_inplace(result)
+        return self
+
+    def _record_inplace(self, result: Tensor) -> None:
+        """Make ``result``, whose values this tensor now holds, this tensor's graph node.
+
+        A view passes the change on to the tensor it views, whose new value is its old value
+        with the view's positions replaced (``IndexPut``), or, for a view of all of it, the
+        view reshaped or permuted back.
+        """
+        self.grad_fn, self._requires_grad = result.grad_fn, result._requires_grad
+        if self._view_of is None:
+            return
+        base, function, argument = self._view_of
+        if function is shape_ops.GetItem:
+            base_result = shape_ops.IndexPut.apply(base, argument, self)
+        elif function is shape_ops.Reshape:
+            base_result = shape_ops.Reshape.apply(self, base.shape)
+        else:  # Permute; Expand views are read-only
+            base_result = shape_ops.Permute.apply(self, tuple(np.argsort(argument)))
+        base._record_inplace(base_result)
+
+    def _replaced_by(self, values: Any) -> Tensor:
+        """Out of place: ``values`` broadcast to this tensor's shape, recorded so that the
+        gradient flows into ``values`` (if a tensor) and none into this tensor."""
+        return pointwise.Where.apply(np.True_, values, self)
+
+    def _fill(self, values: Any) -> Tensor:
+        """Write ``values`` (broadcast) into this tensor's memory, outside the graph."""
+        self._data[...] = values
+        self._version_counter.value += 1
         return self
 
     def _update(self, operation: str, ufunc: np.ufunc, other: Any) -> Tensor:
-        """``self = ufunc(self, other)`` in this tensor's memory, keeping its shape and dtype."""
-        self._check_inplace(operation)
+        """``self = ufunc(self, other)`` in this tensor's memory, outside the graph."""
         other = other._data if isinstance(other, Tensor) else other
         try:
             ufunc(self._data, other, out=self._data)
@@ -902,25 +1035,45 @@ class Tensor:
                 f"{operation}: {error} (an in-place result keeps the shape {self.shape} and "
                 f"dtype {self.dtype} of the tensor it updates)"
             ) from error
+        self._version_counter.value += 1
         return self
 
     def add_(self, other: Any, alpha: Number = 1) -> Tensor:
+        if self._begin_inplace("add_", other):
+            return self._take_result("add_", self.clone().add(other, alpha))
         return self._update("add_", np.add, other if alpha == 1 else as_array(other) * alpha)
 
     def sub_(self, other: Any, alpha: Number = 1) -> Tensor:
+        if self._begin_inplace("sub_", other):
+            return self._take_result("sub_", self.clone().sub(other, alpha))
         return self._update("sub_", np.subtract, other if alpha == 1 else as_array(other) * alpha)
 
     def mul_(self, other: Any) -> Tensor:
+        if self._begin_inplace("mul_", other):
+            return self._take_result("mul_", self.clone().mul(other))
         return self._update("mul_", np.multiply, other)
 
     def div_(self, other: Any) -> Tensor:
+        if self._begin_inplace("div_", other):
+            return self._take_result("div_", self.clone().div(other))
         return self._update("div_", np.true_divide, other)
 
-    def zero_(self) -> Tensor:
-        return self._inplace("zero_", 0)
+    # ``a += b`` changes ``a`` in place, as in PyTorch (without these, Python would rebind ``a``
+    # to a new tensor and a layer's parameter would keep its old values).
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
 
-    def fill_(self, value: Number) -> Tensor:
-        return self._inplace("fill_", value.item() if isinstance(value, Tensor) else value)
+    def zero_(self) -> Tensor:
+        if self._begin_inplace("zero_"):
+            return self._take_result("zero_", self._replaced_by(np.zeros((), self._data.dtype)))
+        return self._fill(0)
+
+    def fill_(self, value: Number | Tensor) -> Tensor:
+        if self._begin_inplace("fill_", value):
+            return self._take_result("fill_", self._replaced_by(value))
+        return self._fill(value.item() if isinstance(value, Tensor) else value)
 
     def copy_(self, source: Tensor) -> Tensor:
         source_array = as_array(source)
@@ -931,21 +1084,33 @@ class Tensor:
                 f"copy_: source of shape {source_array.shape} cannot be broadcast to the "
                 f"destination's shape {self.shape}"
             ) from None
-        return self._inplace("copy_", source_array)
+        if self._begin_inplace("copy_", source):
+            return self._take_result("copy_", self._replaced_by(source))
+        return self._fill(source_array)
 
     def clamp_(self, min: Number | None = None, max: Number | None = None) -> Tensor:  # noqa: A002
-        return self._inplace("clamp_", np.clip(self._data, min, max))
+        if self._begin_inplace("clamp_"):
+            return self._take_result("clamp_", self.clone().clamp(min, max))
+        return self._fill(np.clip(self._data, min, max))
 
     def masked_fill_(self, mask: Tensor, value: Number) -> Tensor:
-        self._check_inplace("masked_fill_")
+        if self._begin_inplace("masked_fill_"):
+            return self._take_result("masked_fill_", self.clone().masked_fill(mask, value))
         self._data[np.broadcast_to(_bool_mask(mask, "masked_fill_"), self.shape)] = value
+        self._version_counter.value += 1
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-        return self._inplace("uniform_", tt_random.rng(generator).uniform(a, b, self.shape))
+        values = tt_random.rng(generator).uniform(a, b, self.shape)
+        if self._begin_inplace("uniform_"):
+            return self._take_result("uniform_", self._replaced_by(values))
+        return self._fill(values)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
-        return self._inplace("normal_", tt_random.rng(generator).normal(mean, std, self.shape))
+        values = tt_random.rng(generator).normal(mean, std, self.shape)
+        if self._begin_inplace("normal_"):
+            return self._take_result("normal_", self._replaced_by(values))
+        return self._fill(values)
 
     def new_zeros(self, *sizes: Any) -> Tensor:
         return Tensor._from_array(np.zeros(sizes_argument(sizes), dtype=self._data.dtype))
@@ -987,6 +1152,18 @@ def _bool_mask(mask: Any, operation: str) -> np.ndarray:
             f"{dtypes.from_numpy_dtype(mask_array.dtype)}"
         )
     return mask_array
+
+
+def _view_index(index: Any) -> Any:
+    """``index`` with a trailing ``...`` where it has none.
+
+    NumPy returns a copied scalar for ``a[0, 1]`` but a 0-d view for ``a[0, 1, ...]``; the view
+    lets ``x[0, 1] += 1`` change ``x`` in place.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    if builtins.any(part is Ellipsis for part in parts):
+        return index
+    return (*parts, Ellipsis)
 
 
 def _numpy_index(index: Any) -> Any:

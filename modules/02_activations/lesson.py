@@ -31,7 +31,7 @@ from tinytorch.ops import activation as ops
 
 def check(name: str, got, expected, atol: float = 1e-6) -> None:
     """Compare a tensor (or array) with the NumPy answer; print ✓ or stop with the reason."""
-    got = np.asarray(got.numpy() if hasattr(got, "numpy") else got)
+    got = np.asarray(got.detach().numpy() if hasattr(got, "numpy") else got)
     expected = np.asarray(expected)
     assert got.shape == expected.shape, f"✗ {name}: shape {got.shape}, expected {expected.shape}"
     assert np.allclose(got, expected, atol=atol, rtol=1e-5), (

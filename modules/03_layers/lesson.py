@@ -34,7 +34,7 @@ from tinytorch import nn
 
 def check(name: str, got, expected, atol: float = 1e-6) -> None:
     """Compare a tensor (or array) with the NumPy answer; print ✓ or stop with the reason."""
-    got = np.asarray(got.numpy() if hasattr(got, "numpy") else got)
+    got = np.asarray(got.detach().numpy() if hasattr(got, "numpy") else got)
     expected = np.asarray(expected)
     assert got.shape == expected.shape, f"✗ {name}: shape {got.shape}, expected {expected.shape}"
     assert np.allclose(got, expected, atol=atol, rtol=1e-5), (
@@ -149,9 +149,9 @@ assert keys == ["calls", *names], f"✗ state_dict keys {keys}"
 print("✓ state_dict keys:", keys)
 copy = TwoLayer()
 copy.load_state_dict(model.state_dict())
-check("load_state_dict copies the values", copy(x), model(x).numpy())
+check("load_state_dict copies the values", copy(x), model(x).detach().numpy())
 bad = {**model.state_dict(), "out.bias": tinytorch.zeros(3)}
-before = copy.hidden.weight.numpy().copy()
+before = copy.hidden.weight.detach().numpy().copy()
 try:
     copy.load_state_dict(bad)
 except RuntimeError as error:
@@ -178,13 +178,18 @@ else:
 layer = nn.Linear(64, 32)
 bound = 1 / math.sqrt(64)
 assert layer.weight.shape == (32, 64) and layer.bias.shape == (32,)
-assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+assert (
+    np.abs(layer.weight.detach().numpy()).max() <= bound
+    and np.abs(layer.bias.detach().numpy()).max() <= bound
+)
 print("✓ nn.Linear(64, 32): shapes and values within ±1/sqrt(64)")
 assert nn.Linear(3, 2, bias=False).bias is None
 print("✓ nn.Linear(bias=False) has bias None")
 seq = nn.Sequential(OrderedDict(first=nn.Linear(3, 4), act=nn.ReLU(), last=nn.Linear(4, 2)))
-expected = np.maximum(x_np @ seq.first.weight.numpy().T + seq.first.bias.numpy(), 0)
-expected = expected @ seq.last.weight.numpy().T + seq.last.bias.numpy()
+expected = np.maximum(
+    x_np @ seq.first.weight.detach().numpy().T + seq.first.bias.detach().numpy(), 0
+)
+expected = expected @ seq.last.weight.detach().numpy().T + seq.last.bias.detach().numpy()
 check("Sequential runs its layers in order", seq(x), expected, atol=1e-5)
 
 # %% [markdown]
@@ -225,21 +230,25 @@ for name, fill, std in [
         math.sqrt(2 / 300),
     ),
 ]:
-    values = fill(big).numpy()
+    values = fill(big).detach().numpy()
     assert abs(values.std() / std - 1) < 0.03 and abs(values.mean()) < 0.03 * std * 10, (
         f"✗ {name}: std {values.std():.4f}, expected {std:.4f}"
     )
     print(f"✓ {name}: std {values.std():.4f} ≈ {std:.4f}")
-values = init.trunc_normal_(big, std=1.0, a=-1.0, b=1.5).numpy()
+values = init.trunc_normal_(big, std=1.0, a=-1.0, b=1.5).detach().numpy()
 assert values.min() >= -1.0 and values.max() <= 1.5
 print("✓ trunc_normal_ stays in [-1, 1.5]")
 ones = tinytorch.ones(200, 500)
-dropped = F.dropout(ones, p=0.3, training=True).numpy()
+dropped = F.dropout(ones, p=0.3, training=True).detach().numpy()
 kept = dropped != 0
 assert abs(kept.mean() - 0.7) < 0.01 and np.allclose(dropped[kept], 1 / 0.7)
 print(f"✓ dropout(p=0.3): kept {kept.mean():.3f} of the elements, scaled by 1/0.7")
 check("dropout(p=1) is all zeros", F.dropout(ones, p=1.0), np.zeros((200, 500)))
-check("dropout in eval mode is the identity", F.dropout(ones, 0.3, training=False), ones.numpy())
+check(
+    "dropout in eval mode is the identity",
+    F.dropout(ones, 0.3, training=False),
+    ones.detach().numpy(),
+)
 
 # %% [markdown]
 # ## Systems analysis
@@ -262,7 +271,7 @@ print(f"parameters: {n_params:,}  ({n_bytes:,} bytes in float32)")
 for name, p in mlp.named_parameters():
     print(f"  {name:<10}{str(p.shape):<14}{p.numel():>9,}")
 
-weights = [(lin.weight.numpy(), lin.bias.numpy()) for lin in linears]
+weights = [(lin.weight.detach().numpy(), lin.bias.detach().numpy()) for lin in linears]
 
 
 def numpy_mlp(a):

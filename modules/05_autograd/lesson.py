@@ -114,7 +114,9 @@ print("unbroadcast (2, 3, 4) -> (3, 1):", unbroadcast(g, (3, 1)).shape)
 # is a float array. Then fill the context: `ctx.function = cls`, `ctx.needs_input_grad` (one
 # bool per argument), `ctx.next_steps` (per argument: the input's `grad_fn` if it has one, the
 # input tensor itself if it is a leaf that needs grad, else `None`), `ctx.shape` and
-# `ctx.dtype` of the output; mark the output `_requires_grad = True` and set its `grad_fn`.
+# `ctx.dtype` of the output; call `ctx.remember_versions(args, output)` (so that backward
+# can tell whether a saved array was changed in place since); mark the output
+# `_requires_grad = True` and set its `grad_fn`.
 # Hint: under `no_grad` nothing is recorded, so evaluation keeps no saved arrays alive.
 
 # %%
@@ -408,7 +410,7 @@ tinytorch.manual_seed(0)
 model = nn.Sequential(
     nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 512), nn.Tanh(), nn.Linear(512, 10)
 )
-param_bytes = sum(p.numpy().nbytes for p in model.parameters())
+param_bytes = sum(p.detach().numpy().nbytes for p in model.parameters())
 print(f"parameters: {param_bytes / 1e6:.2f} MB")
 print(
     f"{'batch':>6}{'nodes':>7}{'saved MB':>10}{'alive MB grad':>15}{'no_grad':>9}"
@@ -421,7 +423,7 @@ for batch in (32, 128, 512):
     kept = F.cross_entropy(model(inputs), labels)
     alive_grad = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    existing = {id(memory_owner(t.numpy())) for t in [*model.parameters(), inputs]}
+    existing = {id(memory_owner(t.detach().numpy())) for t in [*model.parameters(), inputs]}
     nodes, saved = graph_bytes(kept, existing)
     del kept
     tracemalloc.start()

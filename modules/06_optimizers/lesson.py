@@ -48,7 +48,7 @@ def run_steps(make_optimizer, start: np.ndarray, grads: list[np.ndarray]) -> np.
     for grad in grads:
         param.grad = tinytorch.tensor(grad)
         optimizer.step()
-    return param.numpy()
+    return param.detach().numpy()
 
 
 # %% [markdown]
@@ -257,7 +257,7 @@ check("Adam fits y = 3x - 1", fitted, [3.0, -1.0], atol=1e-2)
 def state_bytes(optimizer) -> int:
     """Bytes of every Tensor kept in the optimizer's per-parameter state."""
     return sum(
-        value.numpy().nbytes
+        value.detach().numpy().nbytes
         for values in optimizer.state.values()
         for value in values.values()
         if isinstance(value, tinytorch.Tensor)
@@ -277,7 +277,7 @@ def step_time(optimizer, repeats: int = 10) -> float:
 tinytorch.manual_seed(0)
 model = nn.Sequential(nn.Linear(512, 1024), nn.ReLU(), nn.Linear(1024, 512))
 count = sum(p.numel() for p in model.parameters())
-param_bytes = sum(p.numpy().nbytes for p in model.parameters())
+param_bytes = sum(p.detach().numpy().nbytes for p in model.parameters())
 batch = tinytorch.randn(16, 512)
 F.mse_loss(model(batch), tinytorch.zeros(16, 512)).backward()  # gradients for every parameter
 grad_bytes = sum(p.grad.numpy().nbytes for p in model.parameters())

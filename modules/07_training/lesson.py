@@ -233,8 +233,8 @@ with tempfile.TemporaryDirectory() as folder:
     resumed.fit(batches, epochs=6)
 check(
     "resuming from a checkpoint continues the same run",
-    resumed.model[0].weight.numpy(),
-    straight.model[0].weight.numpy(),
+    resumed.model[0].weight.detach().numpy(),
+    straight.model[0].weight.detach().numpy(),
     atol=1e-5,
 )
 
@@ -249,7 +249,7 @@ check(
 # %%
 tinytorch.manual_seed(0)
 big = nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 256))
-param_bytes = sum(p.numpy().nbytes for p in big.parameters())
+param_bytes = sum(p.detach().numpy().nbytes for p in big.parameters())
 x_big, y_big = tinytorch.randn(64, 256), tinytorch.randn(64, 256)
 print(f"parameters: {param_bytes / 1e6:.2f} MB")
 print(f"{'optimizer':<14}{'file MB':>9}{'file / params':>15}{'save ms':>9}{'load ms':>9}")

@@ -148,8 +148,8 @@ class PerSample(Dataset):
         return self.source[index]
 
 
-fast = [x.numpy() for x, _ in DataLoader(data, batch_size=4)]
-slow = [x.numpy() for x, _ in DataLoader(PerSample(data), batch_size=4)]
+fast = [x.detach().numpy() for x, _ in DataLoader(data, batch_size=4)]
+slow = [x.detach().numpy() for x, _ in DataLoader(PerSample(data), batch_size=4)]
 check(
     "fast path and per-sample path give the same batches",
     all(np.array_equal(a, b) for a, b in zip(fast, slow, strict=True)),
@@ -184,20 +184,23 @@ check(
     "ToTensor: (N, H, W, C) uint8 -> (N, C, H, W) float32 in [0, 1]",
     images.shape == (2, 3, 4, 4)
     and images.dtype == tinytorch.float32
-    and np.isclose(images.numpy()[1, 2, 3, 1], pixels[1, 3, 1, 2] / 255),
+    and np.isclose(images.detach().numpy()[1, 2, 3, 1], pixels[1, 3, 1, 2] / 255),
 )
 normalized = Normalize(mean=(0.1, 0.2, 0.3), std=(0.5, 0.5, 0.5))(images)
-expected = (images.numpy() - np.array([0.1, 0.2, 0.3])[:, None, None]) / 0.5
-check("Normalize per channel", np.allclose(normalized.numpy(), expected, atol=1e-6))
+expected = (images.detach().numpy() - np.array([0.1, 0.2, 0.3])[:, None, None]) / 0.5
+check("Normalize per channel", np.allclose(normalized.detach().numpy(), expected, atol=1e-6))
 flipped = RandomHorizontalFlip(p=1.0)(images)
 check(
     "RandomHorizontalFlip(p=1) mirrors every image",
-    np.array_equal(flipped.numpy(), images.numpy()[..., ::-1]),
+    np.array_equal(flipped.detach().numpy(), images.detach().numpy()[..., ::-1]),
 )
 tinytorch.manual_seed(0)
-crops = RandomCrop(2)(images).numpy()
+crops = RandomCrop(2)(images).detach().numpy()
 windows = [
-    images.numpy()[n, :, i : i + 2, j : j + 2] for n in range(2) for i in range(3) for j in range(3)
+    images.detach().numpy()[n, :, i : i + 2, j : j + 2]
+    for n in range(2)
+    for i in range(3)
+    for j in range(3)
 ]
 check(
     "RandomCrop(2) cuts a 2 x 2 window of each image",

@@ -156,7 +156,10 @@ x = tinytorch.tensor(x_np, requires_grad=True)
 w = tinytorch.tensor(w_np, requires_grad=True)
 b = tinytorch.tensor(b_np, requires_grad=True)
 y = F.conv2d(x, w, b, stride=2, padding=1)
-check("conv2d == the loop definition", np.allclose(y.numpy(), conv_loops(x_np, w_np, b_np, 2, 1)))
+check(
+    "conv2d == the loop definition",
+    np.allclose(y.detach().numpy(), conv_loops(x_np, w_np, b_np, 2, 1)),
+)
 check("output shape (2, 4, 3, 3)", y.shape == (2, 4, 3, 3), str(y.shape))
 y.sum().backward()
 grad_w = numeric_grad(lambda v: conv_loops(x_np, v, b_np, 2, 1).sum(), w_np.copy())
@@ -184,7 +187,7 @@ check(
     conv.weight.shape == (8, 3, 3, 3) and conv.bias.shape == (8,),
 )
 bound = 1 / np.sqrt(3 * 3 * 3)
-check("bias within +-1/sqrt(fan_in)", np.abs(conv.bias.numpy()).max() <= bound)
+check("bias within +-1/sqrt(fan_in)", np.abs(conv.bias.detach().numpy()).max() <= bound)
 check(
     "padding=1 keeps 6 x 5", conv(tinytorch.tensor(x_np.astype(np.float32))).shape == (2, 8, 6, 5)
 )
@@ -213,24 +216,31 @@ check("bias=False registers None", nn.Conv2d(3, 8, 3, bias=False).bias is None)
 # %%
 img = tinytorch.tensor(x_small, requires_grad=True)
 pooled = F.max_pool2d(img, 2)
-check("max pool 2x2 of 0..15", pooled.numpy().ravel().tolist() == [5.0, 7.0, 13.0, 15.0])
+check("max pool 2x2 of 0..15", pooled.detach().numpy().ravel().tolist() == [5.0, 7.0, 13.0, 15.0])
 pooled.sum().backward()
 winners = np.zeros(16)
 winners[[5, 7, 13, 15]] = 1
 check("max-pool gradient goes to the winners", np.array_equal(img.grad.numpy().ravel(), winners))
 _, indices = F.max_pool2d(img, 2, return_indices=True)
-check("return_indices gives flat positions", indices.numpy().ravel().tolist() == [5, 7, 13, 15])
+check(
+    "return_indices gives flat positions",
+    indices.detach().numpy().ravel().tolist() == [5, 7, 13, 15],
+)
 avg = F.avg_pool2d(tinytorch.tensor(x_small), 2)
-check("avg pool = mean of each window", avg.numpy().ravel().tolist() == [2.5, 4.5, 10.5, 12.5])
+check(
+    "avg pool = mean of each window",
+    avg.detach().numpy().ravel().tolist() == [2.5, 4.5, 10.5, 12.5],
+)
 gap = F.adaptive_avg_pool2d(tinytorch.tensor(x_np), 1)
 check(
     "adaptive_avg_pool2d(x, 1) is the global mean",
-    np.allclose(gap.numpy()[..., 0, 0], x_np.mean(axis=(2, 3))),
+    np.allclose(gap.detach().numpy()[..., 0, 0], x_np.mean(axis=(2, 3))),
 )
 odd = F.adaptive_avg_pool2d(tinytorch.tensor(x_np), (4, 2))
 check(
     "adaptive windows may overlap (6 -> 4 rows)",
-    odd.shape == (2, 3, 4, 2) and np.isclose(odd.numpy()[0, 0, 1, 0], x_np[0, 0, 1:3, 0:3].mean()),
+    odd.shape == (2, 3, 4, 2)
+    and np.isclose(odd.detach().numpy()[0, 0, 1, 0], x_np[0, 0, 1:3, 0:3].mean()),
 )
 
 # %% [markdown]
@@ -261,7 +271,7 @@ check(
 # %%
 bn = nn.BatchNorm2d(3)
 bx_np = rng.standard_normal((4, 3, 5, 5)) * 3 + 2
-out = bn(tinytorch.tensor(bx_np.astype(np.float32))).numpy()
+out = bn(tinytorch.tensor(bx_np.astype(np.float32))).detach().numpy()
 mean_c = bx_np.mean(axis=(0, 2, 3))
 var_c = bx_np.var(axis=(0, 2, 3))
 expected = (bx_np - mean_c[:, None, None]) / np.sqrt(var_c[:, None, None] + 1e-5)
@@ -269,14 +279,14 @@ check("batch norm == per-channel NumPy standardization", np.allclose(out, expect
 m = 4 * 5 * 5
 check(
     "running mean = 0.9 * 0 + 0.1 * batch mean",
-    np.allclose(bn.running_mean.numpy(), 0.1 * mean_c, atol=1e-5),
+    np.allclose(bn.running_mean.detach().numpy(), 0.1 * mean_c, atol=1e-5),
 )
 check(
     "running var uses the unbiased variance",
-    np.allclose(bn.running_var.numpy(), 0.9 + 0.1 * var_c * m / (m - 1), atol=1e-4),
+    np.allclose(bn.running_var.detach().numpy(), 0.9 + 0.1 * var_c * m / (m - 1), atol=1e-4),
 )
 bn.eval()
-evaluated = bn(tinytorch.tensor(bx_np.astype(np.float32))).numpy()
+evaluated = bn(tinytorch.tensor(bx_np.astype(np.float32))).detach().numpy()
 check("eval mode uses the running statistics", not np.allclose(evaluated, out, atol=1e-2))
 
 bxs = rng.standard_normal((3, 2, 2, 2))
@@ -317,11 +327,11 @@ modes = {
     "circular": [2, 3, 1, 2, 3, 1, 2],
 }
 for mode, want in modes.items():
-    got = F.pad(row, (2, 2), mode=mode).numpy().ravel().tolist()
+    got = F.pad(row, (2, 2), mode=mode).detach().numpy().ravel().tolist()
     check(f"pad {mode}: {want}", got == want, str(got))
 F.pad(row, (2, 2), mode="replicate").sum().backward()
 check("replicate backward: edges collect 3 each", row.grad.numpy().ravel().tolist() == [3, 1, 3])
-check("negative widths crop", F.pad(row, (-1, 0)).numpy().ravel().tolist() == [2.0, 3.0])
+check("negative widths crop", F.pad(row, (-1, 0)).detach().numpy().ravel().tolist() == [2.0, 3.0])
 
 # %% [markdown]
 # ## Systems analysis
@@ -366,7 +376,7 @@ start = time.perf_counter()
 slow = conv_loops(small_x, small_w, np.zeros(o), 1, 2)
 t_loop = time.perf_counter() - start
 start = time.perf_counter()
-fast = F.conv2d(tinytorch.tensor(small_x), tinytorch.tensor(small_w), padding=2).numpy()
+fast = F.conv2d(tinytorch.tensor(small_x), tinytorch.tensor(small_w), padding=2).detach().numpy()
 t_fast = time.perf_counter() - start
 print(
     f"(4, 3, 16, 16) input: pixel loop {t_loop * 1e3:.2f} ms, im2col + matmul "

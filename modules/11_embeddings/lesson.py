@@ -104,7 +104,7 @@ check(
 
 table = tinytorch.tensor(W, dtype=tinytorch.float64, requires_grad=True)
 out = tinytorch.nn.functional.embedding(tinytorch.tensor(ids), table)
-check("forward returns W[ids]", np.array_equal(out.numpy(), W[ids]))
+check("forward returns W[ids]", np.array_equal(out.detach().numpy(), W[ids]))
 (out * tinytorch.tensor(grad_y)).sum().backward()
 check("backward equals H^T grad_y (repeats add up)", np.allclose(table.grad.numpy(), H.T @ grad_y))
 
@@ -125,7 +125,7 @@ tinytorch.manual_seed(0)
 emb = nn.Embedding(10, 4, padding_idx=-1)
 check("weight has shape (10, 4)", tuple(emb.weight.shape) == (10, 4))
 check("negative padding_idx is stored as 9", emb.padding_idx == 9)
-check("padding row starts at zero", np.all(emb.weight.numpy()[9] == 0))
+check("padding row starts at zero", np.all(emb.weight.detach().numpy()[9] == 0))
 tokens = tinytorch.tensor([[1, 9, 1], [3, 9, 0]])
 y = emb(tokens)
 check("(2, 3) ids -> (2, 3, 4) vectors", tuple(y.shape) == (2, 3, 4))
@@ -133,7 +133,7 @@ y.sum().backward()
 grad = emb.weight.grad.numpy()
 check("token 1 used twice gets gradient 2", np.allclose(grad[1], 2.0))
 check("padding row gets no gradient", np.all(grad[9] == 0))
-std = nn.Embedding(1000, 64).weight.numpy().std()
+std = nn.Embedding(1000, 64).weight.detach().numpy().std()
 check("table drawn from N(0, 1)", abs(std - 1) < 0.05, f"std {std:.3f}")
 frozen = nn.Embedding.from_pretrained(tinytorch.tensor(W))
 check("from_pretrained freezes the table", not frozen.weight.requires_grad)
@@ -173,7 +173,7 @@ moved = np.stack(
 check("P[t + k] is a fixed rotation of P[t]", np.allclose(moved, P[k:], atol=1e-5))
 pe = nn.SinusoidalPositionalEncoding(8, max_len=50)
 zeros = tinytorch.zeros(2, 10, 8)
-check("module adds P[:T]", np.allclose(pe(zeros).numpy()[1], P[:10]))
+check("module adds P[:T]", np.allclose(pe(zeros).detach().numpy()[1], P[:10]))
 
 # %% [markdown]
 # ## Systems analysis: table versus one-hot
@@ -185,9 +185,9 @@ check("module adds P[:T]", np.allclose(pe(zeros).numpy()[1], P[:10]))
 # %%
 V, D = 50257, 64
 big = nn.Embedding(V, D)
-print(f"table: {big.weight.numpy().nbytes / 1e6:.1f} MB for V={V}, D={D} (float32)")
+print(f"table: {big.weight.detach().numpy().nbytes / 1e6:.1f} MB for V={V}, D={D} (float32)")
 print(f"{'tokens N':>9}{'one-hot MB':>12}{'lookup ms':>11}{'matmul ms':>11}")
-weights = big.weight.numpy()
+weights = big.weight.detach().numpy()
 for n in (16, 64, 256):
     picks = rng.integers(0, V, size=n)
     start = time.perf_counter()

@@ -94,7 +94,7 @@ q, k, v = np.array([[1.0]]), np.array([[0.0], [1.0]]), np.array([[10.0], [20.0]]
 p = np.exp([0.0, 1.0]) / np.exp([0.0, 1.0]).sum()
 print("P by hand:", p.round(3), "output:", (p @ v).round(2))
 out = F.scaled_dot_product_attention(*(tinytorch.tensor(a) for a in (q, k, v)))
-check("attention matches the hand example", np.allclose(out.numpy(), p @ v, atol=1e-5))
+check("attention matches the hand example", np.allclose(out.detach().numpy(), p @ v, atol=1e-5))
 for d in (4, 64, 1024):
     a, b = rng.standard_normal((2, 1000, d))
     dots = (a * b).sum(-1)
@@ -150,14 +150,20 @@ mask = np.tril(np.ones((5, 5), dtype=bool))
 ours = F.scaled_dot_product_attention(
     *(tinytorch.tensor(a) for a in (qn, kn, vn)), attn_mask=tinytorch.tensor(mask)
 )
-check("forward matches NumPy", np.allclose(ours.numpy(), reference_attention(qn, kn, vn, mask)))
+check(
+    "forward matches NumPy",
+    np.allclose(ours.detach().numpy(), reference_attention(qn, kn, vn, mask)),
+)
 causal_out = F.scaled_dot_product_attention(
     *(tinytorch.tensor(a) for a in (qn, kn, vn)), is_causal=True
 )
-check("is_causal equals the tril mask", np.allclose(causal_out.numpy(), ours.numpy()))
+check(
+    "is_causal equals the tril mask",
+    np.allclose(causal_out.detach().numpy(), ours.detach().numpy()),
+)
 check(
     "first query sees only the first value",
-    np.allclose(ours.numpy()[..., 0, :], vn[..., 0, :], atol=1e-5),
+    np.allclose(ours.detach().numpy()[..., 0, :], vn[..., 0, :], atol=1e-5),
 )
 gradcheck(
     lambda a, b, c: F.scaled_dot_product_attention(a, b, c),
@@ -198,27 +204,31 @@ tinytorch.manual_seed(0)
 E, H, N, T = 8, 2, 2, 5
 mha = nn.MultiheadAttention(E, H, batch_first=True)
 check("in_proj_weight is (3E, E)", tuple(mha.in_proj_weight.shape) == (3 * E, E))
-check("biases start at zero", not mha.in_proj_bias.numpy().any())
+check("biases start at zero", not mha.in_proj_bias.detach().numpy().any())
 x = rng.standard_normal((N, T, E)).astype(np.float32)
 xt = tinytorch.tensor(x)
 blocked = tinytorch.tensor(~np.tril(np.ones((T, T), dtype=bool)))
 out, weights = mha(xt, xt, xt, attn_mask=blocked)
 
-w_in, b_in = mha.in_proj_weight.numpy(), mha.in_proj_bias.numpy()
+w_in, b_in = mha.in_proj_weight.detach().numpy(), mha.in_proj_bias.detach().numpy()
 qkv = x @ w_in.T + b_in  # (N, T, 3E)
 heads = [a.reshape(N, T, H, E // H).transpose(0, 2, 1, 3) for a in np.split(qkv, 3, -1)]
 attended = reference_attention(*heads, np.tril(np.ones((T, T), dtype=bool)))  # (N, H, T, D)
 merged = attended.transpose(0, 2, 1, 3).reshape(N, T, E)
-by_numpy = merged @ mha.out_proj.weight.numpy().T + mha.out_proj.bias.numpy()
-check("multi-head output matches NumPy reshapes", np.allclose(out.numpy(), by_numpy, atol=1e-5))
+by_numpy = merged @ mha.out_proj.weight.detach().numpy().T + mha.out_proj.bias.detach().numpy()
+check(
+    "multi-head output matches NumPy reshapes",
+    np.allclose(out.detach().numpy(), by_numpy, atol=1e-5),
+)
 check(
     "weights averaged over heads: (N, L, S), rows sum to 1",
-    tuple(weights.shape) == (N, T, T) and np.allclose(weights.numpy().sum(-1), 1, atol=1e-5),
+    tuple(weights.shape) == (N, T, T)
+    and np.allclose(weights.detach().numpy().sum(-1), 1, atol=1e-5),
 )
 fast, none = mha(xt, xt, xt, attn_mask=blocked, need_weights=False)
 check(
     "fused path gives the same output",
-    none is None and np.allclose(fast.numpy(), out.numpy(), atol=1e-5),
+    none is None and np.allclose(fast.detach().numpy(), out.detach().numpy(), atol=1e-5),
 )
 seq_first, _ = nn.MultiheadAttention(E, H)(
     xt.transpose(0, 1), xt.transpose(0, 1), xt.transpose(0, 1)
@@ -241,8 +251,8 @@ sizes = {}
 for T in (64, 128, 256, 512):
     qkv_t = [tinytorch.randn(1, 4, T, 16) for _ in range(3)]
     scores_t = qkv_t[0] @ qkv_t[1].transpose(-2, -1)
-    score_bytes = scores_t.numpy().nbytes
-    qkv_bytes = sum(t.numpy().nbytes for t in qkv_t)
+    score_bytes = scores_t.detach().numpy().nbytes
+    qkv_bytes = sum(t.detach().numpy().nbytes for t in qkv_t)
     start = time.perf_counter()
     F.scaled_dot_product_attention(*qkv_t, is_causal=True)
     elapsed = time.perf_counter() - start

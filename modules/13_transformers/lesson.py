@@ -76,7 +76,7 @@ x_hand = np.array([1.0, 2.0, 3.0, 6.0])
 x_hat = (x_hand - x_hand.mean()) / np.sqrt(x_hand.var() + 1e-5)
 print("x_hat by hand:", x_hat.round(3))
 ln_out = F.layer_norm(tinytorch.tensor(x_hand), (4,))
-check("F.layer_norm matches the hand computation", np.allclose(ln_out.numpy(), x_hat))
+check("F.layer_norm matches the hand computation", np.allclose(ln_out.detach().numpy(), x_hat))
 
 # %% [markdown]
 # ## Exercise 1: layer norm
@@ -97,8 +97,11 @@ check("F.layer_norm matches the hand computation", np.allclose(ln_out.numpy(), x
 # %%
 tokens = rng.standard_normal((2, 5, 8)) * 3 + 1
 ln = nn.LayerNorm(8)
-check("weight ones, bias zeros", ln.weight.numpy().all() and not ln.bias.numpy().any())
-y = ln(tinytorch.tensor(tokens, dtype=tinytorch.float32)).numpy()
+check(
+    "weight ones, bias zeros",
+    ln.weight.detach().numpy().all() and not ln.bias.detach().numpy().any(),
+)
+y = ln(tinytorch.tensor(tokens, dtype=tinytorch.float32)).detach().numpy()
 check("each token has mean 0", np.allclose(y.mean(-1), 0, atol=1e-5))
 check("each token has variance 1", np.allclose(y.var(-1), 1, atol=1e-3))
 check(
@@ -139,7 +142,7 @@ h = layer.norm1(src + sa)
 by_hand = layer.norm2(h + layer.linear2(F.relu(layer.linear1(h))))
 check(
     "post-norm forward matches its equation",
-    np.allclose(layer(src).numpy(), by_hand.numpy(), atol=1e-5),
+    np.allclose(layer(src).detach().numpy(), by_hand.detach().numpy(), atol=1e-5),
 )
 layer.norm_first = True
 sa, _ = layer.self_attn(*(3 * [layer.norm1(src)]), need_weights=False)
@@ -147,7 +150,7 @@ h = src + sa
 by_hand = h + layer.linear2(F.relu(layer.linear1(layer.norm2(h))))
 check(
     "pre-norm forward matches its equation",
-    np.allclose(layer(src).numpy(), by_hand.numpy(), atol=1e-5),
+    np.allclose(layer(src).detach().numpy(), by_hand.detach().numpy(), atol=1e-5),
 )
 stack = nn.TransformerEncoder(layer, num_layers=3, norm=nn.LayerNorm(E))
 check(
@@ -159,7 +162,7 @@ for block in stack.layers:
     by_hand = block(by_hand)
 check(
     "stack applies each layer, then norm",
-    np.allclose(stack(src).numpy(), stack.norm(by_hand).numpy(), atol=1e-5),
+    np.allclose(stack(src).detach().numpy(), stack.norm(by_hand).detach().numpy(), atol=1e-5),
 )
 
 # %% [markdown]
@@ -220,7 +223,7 @@ def generate(model, prompt: list[int], steps: int, temperature=1.0, top_k=None, 
     with tinytorch.no_grad():
         for _ in range(steps):
             context = tinytorch.tensor([ids[-model.context :]])
-            logits = model(context).numpy()[0, -1]
+            logits = model(context).detach().numpy()[0, -1]
             ids.append(sample_next(logits, temperature, top_k, gen))
     return ids
 
@@ -232,14 +235,17 @@ gpt.eval()
 ids = tinytorch.tensor(rng.integers(0, V, size=(2, 10)))
 logits = gpt(ids)
 check("logits (N, T, V)", tuple(logits.shape) == (2, 10, V))
-changed = ids.numpy().copy()
+changed = ids.detach().numpy().copy()
 changed[:, 6:] = (changed[:, 6:] + 1) % V
 logits2 = gpt(tinytorch.tensor(changed))
 check(
     "causal: changing tokens 6.. leaves logits 0..5 unchanged",
-    np.allclose(logits.numpy()[:, :6], logits2.numpy()[:, :6], atol=1e-5),
+    np.allclose(logits.detach().numpy()[:, :6], logits2.detach().numpy()[:, :6], atol=1e-5),
 )
-check("and changes logits 6..", not np.allclose(logits.numpy()[:, 6:], logits2.numpy()[:, 6:]))
+check(
+    "and changes logits 6..",
+    not np.allclose(logits.detach().numpy()[:, 6:], logits2.detach().numpy()[:, 6:]),
+)
 
 z = np.array([2.0, 1.0, 0.0, -1.0])
 gen = np.random.default_rng(0)

@@ -22,7 +22,7 @@ needs_autograd = pytest.mark.module05
 def copy_into_torch(ours: nn.Module, theirs) -> None:
     """Give a PyTorch module the exact parameter values of ours (same state_dict keys)."""
     torch = pytest.importorskip("torch")
-    state = {key: torch.tensor(value.numpy()) for key, value in ours.state_dict().items()}
+    state = {key: torch.tensor(value.detach().numpy()) for key, value in ours.state_dict().items()}
     theirs.load_state_dict(state)
 
 
@@ -66,7 +66,7 @@ def test_linear_shapes_dtype_and_default_initialisation() -> None:
     assert layer.weight.dtype == tinytorch.float32 and layer.weight.requires_grad
     bound = 1 / math.sqrt(100)
     for param in (layer.weight, layer.bias):
-        values = param.numpy()
+        values = param.detach().numpy()
         assert np.abs(values).max() <= bound
         assert np.abs(values).max() > 0.9 * bound
     assert nn.Linear(2, 2, dtype=tinytorch.float64).weight.dtype == tinytorch.float64
@@ -81,9 +81,9 @@ def test_linear_without_bias() -> None:
 
 def test_initialisation_is_reproducible_with_manual_seed() -> None:
     tinytorch.manual_seed(7)
-    first = nn.Linear(3, 3).weight.numpy().copy()
+    first = nn.Linear(3, 3).weight.detach().numpy().copy()
     tinytorch.manual_seed(7)
-    np.testing.assert_array_equal(nn.Linear(3, 3).weight.numpy(), first)
+    np.testing.assert_array_equal(nn.Linear(3, 3).weight.detach().numpy(), first)
 
 
 def test_linear_rejects_wrong_in_features() -> None:
@@ -116,7 +116,7 @@ def test_identity_and_flatten() -> None:
 # ---------------------------------------------------------------------- Dropout
 def test_dropout_zeroes_about_p_and_scales_the_rest() -> None:
     x = tinytorch.ones(200, 100)
-    out = nn.Dropout(0.3)(x).numpy()
+    out = nn.Dropout(0.3)(x).detach().numpy()
     assert np.unique(out).tolist() == pytest.approx([0.0, 1 / 0.7])
     assert abs((out == 0).mean() - 0.3) < 0.02
     assert out.dtype == np.float32
@@ -126,15 +126,15 @@ def test_dropout_is_identity_in_eval_mode_and_for_p_zero() -> None:
     x = tinytorch.randn(4, 4)
     assert nn.Dropout(0.5).eval()(x) is x
     assert F.dropout(x, 0.0) is x
-    assert F.dropout(x, 1.0).numpy().sum() == 0
+    assert F.dropout(x, 1.0).detach().numpy().sum() == 0
 
 
 def test_dropout_mask_is_reproducible_with_manual_seed() -> None:
     x = tinytorch.ones(10, 10)
     tinytorch.manual_seed(3)
-    first = F.dropout(x, 0.5).numpy()
+    first = F.dropout(x, 0.5).detach().numpy()
     tinytorch.manual_seed(3)
-    np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), first)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).detach().numpy(), first)
 
 
 def test_dropout_rejects_bad_probability() -> None:
@@ -227,27 +227,27 @@ def test_calculate_gain_matches_pytorch() -> None:
 def test_initialisers_draw_with_the_documented_spread(initialise, expected_std: float) -> None:
     weight = nn.Parameter(tinytorch.empty(200, 100))
     assert initialise(weight) is weight
-    assert weight.numpy().std() == pytest.approx(expected_std, rel=0.03)
+    assert weight.detach().numpy().std() == pytest.approx(expected_std, rel=0.03)
     assert weight.dtype == tinytorch.float32 and weight.grad_fn is None
 
 
 def test_trunc_normal_stays_inside_its_bounds() -> None:
     weight = nn.init.trunc_normal_(tinytorch.empty(1000), std=1.0, a=-0.5, b=1.5)
-    values = weight.numpy()
+    values = weight.detach().numpy()
     assert values.min() >= -0.5 and values.max() <= 1.5 and values.std() > 0.3
 
 
 def test_constant_zeros_ones() -> None:
     weight = nn.Parameter(tinytorch.empty(2, 3))
-    assert nn.init.constant_(weight, 0.5).numpy().tolist() == [[0.5] * 3] * 2
-    assert nn.init.zeros_(weight).numpy().sum() == 0
-    assert nn.init.ones_(weight).numpy().sum() == 6
+    assert nn.init.constant_(weight, 0.5).detach().numpy().tolist() == [[0.5] * 3] * 2
+    assert nn.init.zeros_(weight).detach().numpy().sum() == 0
+    assert nn.init.ones_(weight).detach().numpy().sum() == 6
 
 
 def test_initialisers_use_a_given_generator() -> None:
     first = nn.init.normal_(tinytorch.empty(5), generator=tinytorch.Generator().manual_seed(1))
     second = nn.init.normal_(tinytorch.empty(5), generator=tinytorch.Generator().manual_seed(1))
-    np.testing.assert_array_equal(first.numpy(), second.numpy())
+    np.testing.assert_array_equal(first.detach().numpy(), second.detach().numpy())
 
 
 def test_fan_needs_two_dimensions() -> None:
@@ -267,8 +267,8 @@ def test_parameter_shares_the_tensors_memory_and_requires_grad() -> None:
     data = tinytorch.zeros(3)
     param = nn.Parameter(data)
     assert param.requires_grad and param.is_leaf and isinstance(param, tinytorch.Tensor)
-    data.numpy()[0] = 5
-    assert param.numpy()[0] == 5
+    data.detach().numpy()[0] = 5
+    assert param.detach().numpy()[0] == 5
     assert not nn.Parameter(data, requires_grad=False).requires_grad
     assert nn.Parameter().shape == (0,)
     assert repr(param).startswith("Parameter containing:\ntensor(")

@@ -165,9 +165,9 @@ def test_state_dict_round_trip_copies_values_into_the_same_parameters() -> None:
     for (name, mine), (_, theirs) in zip(
         target.state_dict().items(), source.state_dict().items(), strict=True
     ):
-        np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=name)
+        np.testing.assert_array_equal(mine.detach().numpy(), theirs.detach().numpy(), err_msg=name)
     x = tinytorch.randn(2, 3)
-    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
+    np.testing.assert_array_equal(source(x).detach().numpy(), target(x).detach().numpy())
 
 
 def test_load_state_dict_non_strict_reports_keys() -> None:
@@ -182,7 +182,7 @@ def test_load_state_dict_non_strict_reports_keys() -> None:
 
 def test_load_state_dict_missing_and_unexpected_keys_change_nothing() -> None:
     net = Net()
-    before = net.block.fc.weight.numpy().copy()
+    before = net.block.fc.weight.detach().numpy().copy()
     state = {key: value + 1 for key, value in net.state_dict().items()}
     del state["head.1.bias"]
     state["head.2.weight"] = tinytorch.zeros(1)
@@ -190,12 +190,12 @@ def test_load_state_dict_missing_and_unexpected_keys_change_nothing() -> None:
         net.load_state_dict(state)
     assert "Missing key(s) in state_dict: 'head.1.bias'" in str(error.value)
     assert "Unexpected key(s) in state_dict: 'head.2.weight'" in str(error.value)
-    np.testing.assert_array_equal(net.block.fc.weight.numpy(), before)
+    np.testing.assert_array_equal(net.block.fc.weight.detach().numpy(), before)
 
 
 def test_load_state_dict_shape_mismatch_changes_nothing() -> None:
     net = Net()
-    before = net.block.scale.numpy().copy()
+    before = net.block.scale.detach().numpy().copy()
     state = net.state_dict()
     state["block.scale"] = tinytorch.zeros(4) + 7
     state["head.1.weight"] = tinytorch.zeros(3, 4)
@@ -203,7 +203,7 @@ def test_load_state_dict_shape_mismatch_changes_nothing() -> None:
         RuntimeError, match=r"size mismatch for head.1.weight: .*\(3, 4\).*\(2, 4\)"
     ):
         net.load_state_dict(state, strict=False)
-    np.testing.assert_array_equal(net.block.scale.numpy(), before)
+    np.testing.assert_array_equal(net.block.scale.detach().numpy(), before)
 
 
 def test_load_state_dict_assign_puts_the_tensors_in_place() -> None:
@@ -211,7 +211,7 @@ def test_load_state_dict_assign_puts_the_tensors_in_place() -> None:
     new_weight = tinytorch.ones(2, 2)
     layer.load_state_dict({"weight": new_weight, "bias": tinytorch.zeros(2)}, assign=True)
     assert isinstance(layer.weight, nn.Parameter) and layer.weight.requires_grad
-    assert layer.weight.numpy() is new_weight.numpy()
+    assert layer.weight.detach().numpy() is new_weight.detach().numpy()
 
 
 def test_repr_is_nested_like_pytorchs() -> None:
@@ -229,7 +229,9 @@ def test_deepcopy_gives_independent_parameters() -> None:
     net = Net()
     clone = copy.deepcopy(net)
     assert clone.block.fc.weight is not net.block.fc.weight
-    np.testing.assert_array_equal(clone.block.fc.weight.numpy(), net.block.fc.weight.numpy())
+    np.testing.assert_array_equal(
+        clone.block.fc.weight.detach().numpy(), net.block.fc.weight.detach().numpy()
+    )
 
 
 def test_register_parameter_buffer_and_module_by_name() -> None:

@@ -30,7 +30,7 @@ def test_nested_structure_round_trips(tmp_path) -> None:
     for mine, original in zip(loaded["tensors"], obj["tensors"], strict=True):
         assert isinstance(mine, tinytorch.Tensor)
         assert mine.dtype == original.dtype
-        np.testing.assert_array_equal(mine.numpy(), original.numpy())
+        np.testing.assert_array_equal(mine.detach().numpy(), original.detach().numpy())
     assert loaded["numbers"] == (1, 2.5, float("inf"), True, None)
     assert type(loaded["numbers"][0]) is int and type(loaded["numbers"][3]) is bool
     assert loaded["by_int"] == {0: "zero", 1: {"deep": [None, "x"]}}
@@ -69,8 +69,8 @@ def test_optimizer_state_dict_round_trips(tmp_path) -> None:
     assert restored.param_groups[0]["betas"] == (0.8, 0.9)
     assert restored.state_dict()["state"][0]["step"] == 1
     np.testing.assert_array_equal(
-        restored.state_dict()["state"][0]["exp_avg"].numpy(),
-        optimizer.state_dict()["state"][0]["exp_avg"].numpy(),
+        restored.state_dict()["state"][0]["exp_avg"].detach().numpy(),
+        optimizer.state_dict()["state"][0]["exp_avg"].detach().numpy(),
     )
 
 

@@ -61,7 +61,7 @@ def test_checkpoint_resumes_exactly(tmp_path) -> None:
     for mine, reference in zip(
         resumed.model.parameters(), straight.model.parameters(), strict=True
     ):
-        np.testing.assert_array_equal(mine.numpy(), reference.numpy())
+        np.testing.assert_array_equal(mine.detach().numpy(), reference.detach().numpy())
     assert resumed.history == straight.history
     assert resumed.scheduler.get_last_lr() == straight.scheduler.get_last_lr()
 
@@ -99,11 +99,12 @@ def test_batch_interval_steps_the_scheduler_every_batch() -> None:
 def test_max_grad_norm_limits_each_step() -> None:
     tinytorch.manual_seed(0)
     model = nn.Linear(2, 3)
-    before = [param.numpy().copy() for param in model.parameters()]
+    before = [param.detach().numpy().copy() for param in model.parameters()]
     optimizer = optim.SGD(model.parameters(), lr=1.0)
     trainer = Trainer(model, optimizer, nn.CrossEntropyLoss(), max_grad_norm=0.01, progress=False)
     trainer.fit(blobs()[:1], epochs=1)
-    moved = [param.numpy() - start for param, start in zip(model.parameters(), before, strict=True)]
+    params = model.parameters()
+    moved = [param.detach().numpy() - start for param, start in zip(params, before, strict=True)]
     assert np.sqrt(sum((change**2).sum() for change in moved)) == pytest.approx(0.01, rel=1e-3)
 
 

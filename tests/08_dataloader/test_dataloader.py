@@ -85,7 +85,9 @@ def test_shuffle_same_seed_same_order() -> None:
 def test_features_stay_with_their_labels_when_shuffled() -> None:
     data = make_dataset(12)
     for x, y in DataLoader(data, batch_size=5, shuffle=True):
-        assert np.array_equal(x.numpy(), data.tensors[0].numpy()[y.numpy()])
+        assert np.array_equal(
+            x.detach().numpy(), data.tensors[0].detach().numpy()[y.detach().numpy()]
+        )
 
 
 def test_fast_path_equals_sample_by_sample_collate() -> None:
@@ -99,7 +101,7 @@ def test_fast_path_equals_sample_by_sample_collate() -> None:
         assert type(fast_batch) is type(slow_batch) is list
         for ours, reference in zip(fast_batch, slow_batch, strict=True):
             assert ours.dtype == reference.dtype
-            assert np.array_equal(ours.numpy(), reference.numpy())
+            assert np.array_equal(ours.detach().numpy(), reference.detach().numpy())
 
 
 def test_plain_dataset_collates_numbers_and_arrays() -> None:

@@ -139,5 +139,5 @@ def test_subset_of_split_reads_the_dataset() -> None:
     data = make_dataset(8)
     train, _ = random_split(data, [0.5, 0.5])
     x, y = train[0]
-    assert np.array_equal(x.numpy(), data[train.indices[0]][0].numpy())
+    assert np.array_equal(x.detach().numpy(), data[train.indices[0]][0].detach().numpy())
     assert y.item() == 10 * train.indices[0]

@@ -93,7 +93,9 @@ def test_conv2d_module_matches_pytorch_with_copied_weights(padding_mode: str) ->
     torch = pytest.importorskip("torch")
     settings = dict(stride=(1, 2), padding=(1, 2), groups=1, padding_mode=padding_mode)
     ours, theirs = nn.Conv2d(3, 4, (3, 2), **settings), torch.nn.Conv2d(3, 4, (3, 2), **settings)
-    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict(
+        {k: torch.tensor(v.detach().numpy()) for k, v in ours.state_dict().items()}
+    )
     check_op(lambda lib, x: (ours if lib is tinytorch else theirs)(x), random_array((2, 3, 5, 6)))
     assert repr(ours) == repr(theirs)
 
@@ -114,7 +116,7 @@ def test_conv2d_default_initialisation() -> None:
     assert layer.weight.shape == (16, 6, 5, 5) and layer.bias.shape == (16,)
     bound = 1 / math.sqrt(6 * 5 * 5)  # kaiming_uniform_(a=sqrt(5)) on fan_in = 150
     for param in (layer.weight, layer.bias):
-        values = param.numpy()
+        values = param.detach().numpy()
         assert np.abs(values).max() <= bound and np.abs(values).max() > 0.9 * bound
     assert nn.Conv2d(2, 4, 3, groups=2, bias=False).weight.shape == (4, 1, 3, 3)
 

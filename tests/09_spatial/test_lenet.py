@@ -30,7 +30,9 @@ def lenet5(nn):
 def test_lenet5_forward_backward_matches_pytorch() -> None:
     torch = pytest.importorskip("torch")
     ours, theirs = lenet5(tinytorch.nn), lenet5(torch.nn)
-    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict(
+        {k: torch.tensor(v.detach().numpy()) for k, v in ours.state_dict().items()}
+    )
     x, y = random_array((8, 1, 28, 28)), np.arange(8) % 10
     our_loss = tinytorch.nn.functional.cross_entropy(ours(tinytorch.tensor(x)), tinytorch.tensor(y))
     their_loss = torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y))

@@ -19,7 +19,7 @@ def twins(name: str, *args, **kwargs):
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
     for param in ours.parameters():
         param.data = tinytorch.randn(*param.shape)
-    state = {key: torch.tensor(value.numpy()) for key, value in ours.state_dict().items()}
+    state = {key: torch.tensor(value.detach().numpy()) for key, value in ours.state_dict().items()}
     theirs.load_state_dict(state)
     return ours, theirs
 

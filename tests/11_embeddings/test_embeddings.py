@@ -46,9 +46,11 @@ def test_embedding_max_norm_renormalises_looked_up_rows_like_pytorch() -> None:
     ours, theirs = tinytorch.tensor(weight), torch.tensor(weight)
     out = F.embedding(tinytorch.tensor(REPEATED), ours, max_norm=1.0)
     expected = torch.nn.functional.embedding(torch.tensor(REPEATED), theirs, max_norm=1.0)
-    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
-    assert np.array_equal(ours.numpy()[2], weight[2])  # not looked up: unchanged
+    np.testing.assert_allclose(
+        out.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert np.array_equal(ours.detach().numpy()[2], weight[2])  # not looked up: unchanged
 
 
 @needs_autograd
@@ -69,7 +71,10 @@ def test_sum_rows_by_index_equals_add_at() -> None:
 @needs_autograd
 def test_embedding_module_padding_row_is_zero_and_gets_no_gradient() -> None:
     layer = nn.Embedding(10, 3, padding_idx=0)
-    assert np.all(layer.weight.numpy()[0] == 0) and layer.weight.numpy()[1:].std() > 0.5
+    assert (
+        np.all(layer.weight.detach().numpy()[0] == 0)
+        and layer.weight.detach().numpy()[1:].std() > 0.5
+    )
     layer(tinytorch.tensor([[0, 0, 4], [4, 9, 0]])).sum().backward()
     grad = layer.weight.grad.numpy()
     assert np.all(grad[0] == 0) and np.all(grad[4] == 2) and np.all(grad[9] == 1)
@@ -78,10 +83,10 @@ def test_embedding_module_padding_row_is_zero_and_gets_no_gradient() -> None:
 def test_embedding_module_state_dict_and_repr_match_pytorch() -> None:
     torch = torch_or_skip()
     ours, theirs = nn.Embedding(7, 4, padding_idx=2), torch.nn.Embedding(7, 4, padding_idx=2)
-    theirs.load_state_dict({"weight": torch.tensor(ours.weight.numpy())})
+    theirs.load_state_dict({"weight": torch.tensor(ours.weight.detach().numpy())})
     ids = np.array([[6, 2, 0]])
     np.testing.assert_array_equal(
-        ours(tinytorch.tensor(ids)).numpy(), theirs(torch.tensor(ids)).detach().numpy()
+        ours(tinytorch.tensor(ids)).detach().numpy(), theirs(torch.tensor(ids)).detach().numpy()
     )
     assert repr(ours) == repr(theirs)
 
@@ -108,7 +113,7 @@ def test_embedding_rejects_out_of_range_and_float_indices() -> None:
 # ---------------------------------------------------------------------- positional encodings
 def test_sinusoidal_encoding_adds_the_paper_table() -> None:
     encoding = nn.SinusoidalPositionalEncoding(d_model=6, max_len=20)
-    out = encoding(tinytorch.zeros(2, 5, 6)).numpy()
+    out = encoding(tinytorch.zeros(2, 5, 6)).detach().numpy()
     position, i = 3, 1  # P[t, 2i] = sin(t / 10000^(2i/d)), P[t, 2i+1] = cos(...)
     angle = position / 10000 ** (2 * i / 6)
     np.testing.assert_allclose(
@@ -121,7 +126,7 @@ def test_sinusoidal_encoding_adds_the_paper_table() -> None:
 @needs_autograd
 def test_learned_positional_embedding_learns_one_vector_per_position() -> None:
     encoding = nn.LearnedPositionalEmbedding(max_len=8, d_model=4)
-    assert encoding.weight.shape == (8, 4) and encoding.weight.numpy().std() < 0.05
+    assert encoding.weight.shape == (8, 4) and encoding.weight.detach().numpy().std() < 0.05
     encoding(tinytorch.ones(3, 5, 4)).sum().backward()
     grad = encoding.weight.grad.numpy()
     assert np.all(grad[:5] == 3) and np.all(grad[5:] == 0)

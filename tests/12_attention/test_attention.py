@@ -96,7 +96,7 @@ def test_sdpa_dropout_keeps_the_expected_value() -> None:
         tinytorch.zeros(1, 1, 8, 4),
         tinytorch.ones(1, 1, 8, 1),
     )
-    out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.25).numpy()
+    out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.25).detach().numpy()
     assert set(np.round(np.unique(out / (1 / 8 / 0.75)), 6)) <= set(range(9))
     assert abs(out.mean() - 1) < 0.05
 
@@ -122,7 +122,9 @@ def twin_attention(batch_first: bool, bias: bool = True, dropout: float = 0.0):
     torch = torch_or_skip()
     ours = nn.MultiheadAttention(8, 2, dropout, bias=bias, batch_first=batch_first)
     theirs = torch.nn.MultiheadAttention(8, 2, dropout, bias=bias, batch_first=batch_first)
-    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict(
+        {k: torch.tensor(v.detach().numpy()) for k, v in ours.state_dict().items()}
+    )
     return ours, theirs
 
 
@@ -201,7 +203,9 @@ def test_multihead_attention_parameters_match_pytorch_layout() -> None:
     ours_state, theirs_state = ours.state_dict(), theirs.state_dict()
     assert list(ours_state) == list(theirs_state)
     assert all(ours_state[k].shape == tuple(theirs_state[k].shape) for k in ours_state)
-    assert np.all(ours.in_proj_bias.numpy() == 0) and np.all(ours.out_proj.bias.numpy() == 0)
+    assert np.all(ours.in_proj_bias.detach().numpy() == 0) and np.all(
+        ours.out_proj.bias.detach().numpy() == 0
+    )
 
 
 def test_multihead_attention_dropout_only_in_training() -> None:
@@ -209,9 +213,9 @@ def test_multihead_attention_dropout_only_in_training() -> None:
     x = tinytorch.randn(2, 6, 8)
     mha.eval()
     first, second = mha(x, x, x)[0], mha(x, x, x)[0]
-    assert np.array_equal(first.numpy(), second.numpy())
+    assert np.array_equal(first.detach().numpy(), second.detach().numpy())
     mha.train()
-    assert not np.allclose(mha(x, x, x)[0].numpy(), first.numpy())
+    assert not np.allclose(mha(x, x, x)[0].detach().numpy(), first.detach().numpy())
 
 
 def test_multihead_attention_errors() -> None:

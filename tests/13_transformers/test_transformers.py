@@ -18,7 +18,9 @@ needs_autograd = pytest.mark.module05
 
 def load_into_torch(ours: nn.Module, theirs) -> None:
     torch = torch_or_skip()
-    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict(
+        {k: torch.tensor(v.detach().numpy()) for k, v in ours.state_dict().items()}
+    )
 
 
 # ---------------------------------------------------------------------- encoder layer
@@ -122,13 +124,13 @@ def test_gpt_generate_shape_context_crop_and_top_k() -> None:
     start = tinytorch.zeros(2, 3, dtype=tinytorch.long)
     out = model.generate(start, max_new_tokens=6)
     assert out.shape == (2, 9) and out.dtype == tinytorch.long
-    assert np.array_equal(out.numpy()[:, :3], start.numpy())
+    assert np.array_equal(out.detach().numpy()[:, :3], start.detach().numpy())
     last_logits, _ = model(out[:, -4:])
-    greedy = model.generate(out, max_new_tokens=1, top_k=1).numpy()[:, -1]
-    assert np.array_equal(greedy, last_logits[:, -1].argmax(-1).numpy())
-    allowed = topk(model(start)[0][:, -1], 3).indices.numpy()
+    greedy = model.generate(out, max_new_tokens=1, top_k=1).detach().numpy()[:, -1]
+    assert np.array_equal(greedy, last_logits[:, -1].argmax(-1).detach().numpy())
+    allowed = topk(model(start)[0][:, -1], 3).indices.detach().numpy()
     for _ in range(5):
-        token = model.generate(start, 1, top_k=3).numpy()[:, -1]
+        token = model.generate(start, 1, top_k=3).detach().numpy()[:, -1]
         assert all(t in row for t, row in zip(token, allowed))
 
 
@@ -158,22 +160,22 @@ def test_topk_errors() -> None:
 
 def test_multinomial_draws_follow_the_weights() -> None:
     weights = tinytorch.tensor([[0.0, 1.0, 3.0], [5.0, 0.0, 0.0]])
-    draws = multinomial(weights, 4000, replacement=True).numpy()
+    draws = multinomial(weights, 4000, replacement=True).detach().numpy()
     assert draws.shape == (2, 4000) and draws.dtype == np.int64
     assert abs((draws[0] == 2).mean() - 0.75) < 0.03 and not np.any(draws[0] == 0)
     assert np.all(draws[1] == 0)
     generator = tinytorch.Generator().manual_seed(1)
     again = tinytorch.Generator().manual_seed(1)
     assert np.array_equal(
-        multinomial(weights[0], 2, generator=generator).numpy(),
-        multinomial(weights[0], 2, generator=again).numpy(),
+        multinomial(weights[0], 2, generator=generator).detach().numpy(),
+        multinomial(weights[0], 2, generator=again).detach().numpy(),
     )
 
 
 def test_multinomial_without_replacement_never_repeats() -> None:
-    draws = multinomial(tinytorch.ones(5, 10), 10).numpy()
+    draws = multinomial(tinytorch.ones(5, 10), 10).detach().numpy()
     assert all(sorted(row) == list(range(10)) for row in draws)
-    first = multinomial(tinytorch.tensor([[1.0, 100.0, 1.0]] * 3000), 1).numpy()
+    first = multinomial(tinytorch.tensor([[1.0, 100.0, 1.0]] * 3000), 1).detach().numpy()
     assert (first == 1).mean() > 0.95
     with pytest.raises(RuntimeError, match="without replacement"):
         multinomial(tinytorch.tensor([1.0, 0.0, 1.0]), 3)

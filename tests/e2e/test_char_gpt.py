@@ -31,7 +31,9 @@ def twin_models(torch):
     config = example.GPTConfig(block_size=BLOCK, vocab_size=VOCAB, n_layer=2, n_head=2, n_embd=8)
     ours = example.define_gpt(tinytorch)(config)  # seeded by conftest: the same every run
     theirs = example.define_gpt(torch)(config)
-    theirs.load_state_dict({name: torch.tensor(v.numpy()) for name, v in ours.state_dict().items()})
+    theirs.load_state_dict(
+        {name: torch.tensor(v.detach().numpy()) for name, v in ours.state_dict().items()}
+    )
     assert theirs.lm_head.weight is theirs.transformer.wte.weight  # still tied after loading
     return ours, theirs
 
@@ -102,7 +104,9 @@ def test_adamw_steps_with_two_groups_and_clipping_match_pytorch():
     theirs_named = dict(theirs.named_parameters())
     for name, param in ours.named_parameters():
         expected = theirs_named[name].detach().numpy()
-        np.testing.assert_allclose(param.numpy(), expected, atol=1e-5, rtol=0, err_msg=name)
+        np.testing.assert_allclose(
+            param.detach().numpy(), expected, atol=1e-5, rtol=0, err_msg=name
+        )
 
 
 def test_example_trains_and_generates_on_tinytorch():

@@ -77,6 +77,11 @@ def _accumulate_into_leaf(leaf: tensor.Tensor, grad: np.ndarray, shared: bool) -
         leaf.grad._data += grad
 
 
+def _returned_twice(returned: object, input_grads: tuple) -> bool:
+    """Whether a backward returned the same array object for more than one input."""
+    return sum(other is returned for other in input_grads) > 1
+
+
 def run_backward(root: tensor.Tensor, gradient: np.ndarray, retain_graph: bool = False) -> None:
     """Backpropagate ``gradient`` (d loss / d root, shaped like root) through root's graph."""
     # BEGIN SOLUTION 05
@@ -100,10 +105,10 @@ def run_backward(root: tensor.Tensor, gradient: np.ndarray, retain_graph: bool =
                 f"forward took {len(node.next_steps)} arguments: return one per argument "
                 f"(None for those that need no gradient)"
             )
-        for step, grad in zip(node.next_steps, input_grads, strict=False):
-            if step is None or grad is None:
+        for step, returned in zip(node.next_steps, input_grads, strict=False):
+            if step is None or returned is None:
                 continue
-            grad = unbroadcast(np.asarray(grad), step.shape)
+            grad = unbroadcast(np.asarray(returned), step.shape)
             if isinstance(step, Context):
                 if grad.dtype != step.dtype:
                     grad = grad.astype(step.dtype)
@@ -112,7 +117,8 @@ def run_backward(root: tensor.Tensor, gradient: np.ndarray, retain_graph: bool =
                 if consumers[step] == 0:
                     ready.append(step)
             else:
-                _accumulate_into_leaf(step, grad, shared=grad is grad_output)
+                shared = grad is grad_output or _returned_twice(returned, input_grads)
+                _accumulate_into_leaf(step, grad, shared=shared)
         if not retain_graph:
             node.release()
     # END SOLUTION

@@ -7,9 +7,9 @@ methods that work on plain NumPy arrays:
 * ``backward(ctx, grad_output)`` returns the gradient of the loss with respect to each
   argument of forward (``None`` for arguments that need none), given the gradient with
   respect to the output. It may return gradients in the broadcast shape of the output: the
-  engine sums them back to each input's shape (see ``engine.unbroadcast``). Each returned
-  array is either ``grad_output`` itself or a new array, never one new array for two inputs
-  (the engine may hand it to a leaf's ``.grad`` without copying).
+  engine sums them back to each input's shape (see ``engine.unbroadcast``). It may return
+  ``grad_output`` itself, or one array for several inputs: the engine copies such arrays
+  before it stores one as a leaf's ``.grad``, so that no two ``.grad`` share memory.
 
 ``Function.apply`` is the single place where the graph is recorded: when gradients are on and
 an input requires grad, the ``Context`` becomes the output's ``grad_fn`` and remembers where
@@ -31,6 +31,7 @@ each input's gradient must go next. Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -48,14 +49,58 @@ class Context:
         needs_input_grad: one bool per forward argument.
         shape, dtype: of the output, so the engine can check and shape incoming gradients.
         retained: the output tensor if ``retain_grad()`` was called on it, else ``None``.
+        saved_versions: (version counter, version, array, position) of each argument or
+            output whose array forward saved (``remember_versions``).
     """
 
     released = False
     retained = None
+    saved_versions: tuple = ()
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays that backward needs; they are released after backward runs."""
-        self.saved_tensors = arrays
+        self.saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The arrays ``save_for_backward`` kept, checked against in-place changes.
+
+        Raises PyTorch's error when a tensor whose array was saved has been written in place
+        since (its version counter moved on): backward would use the new values, not the ones
+        forward saw.
+        """
+        for counter, version, array, position in self.saved_versions:
+            if counter.value != version:
+                raise RuntimeError(self._modified_message(counter.value, version, array, position))
+        return self.saved
+
+    def remember_versions(self, args: Sequence[Any], output: tensor.Tensor) -> None:
+        """Note the version of each tensor (an argument or the output) whose array was saved.
+
+        ``saved_tensors`` compares them with the versions at backward time. The output counts
+        as position ``len(args)``.
+        """
+        saved_ids = {id(array) for array in self.__dict__.get("saved", ())}
+        if not saved_ids:
+            return
+        self.saved_versions = tuple(
+            (item._version_counter, item._version_counter.value, item._data, position)
+            for position, item in enumerate((*args, output))
+            if isinstance(item, tensor.Tensor) and id(item._data) in saved_ids
+        )
+
+    def _modified_message(self, now: int, expected: int, array: Any, position: int) -> str:
+        """PyTorch's words for a saved tensor changed in place, naming where it came from."""
+        producer = self if position == len(self.next_steps) else self.next_steps[position]
+        origin = ""
+        if isinstance(producer, Context) and "function" in producer.__dict__:
+            origin = f", which is output 0 of {producer.function.__name__}Backward,"
+        return (
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [tinytorch.{array.dtype} {list(array.shape)}]{origin} is at "
+            f"version {now}; expected version {expected} instead. Hint: {self!r} saved it for "
+            f"backward; clone() it before changing it in place, or change it out of place."
+        )
 
     def release(self) -> None:
         """Drop everything this node holds (saved arrays, attributes, links to its inputs)."""
@@ -109,6 +154,7 @@ class Function:
         )
         ctx.shape = output._data.shape
         ctx.dtype = output._data.dtype
+        ctx.remember_versions(args, output)
         output._requires_grad = True
         output.grad_fn = ctx
         return output

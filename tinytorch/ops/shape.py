@@ -195,3 +195,29 @@ class Gather(Function):
         np.add.at(grad_a, ctx.positions, grad)
         return grad_a, None, None
         # END SOLUTION
+
+
+class IndexPut(Function):
+    """out = a copy of a with ``out[index] = value``: indexing assignment, out of place.
+
+    In-place writes (``x[index] = value``, and in-place changes of a view ``x[index]``) are
+    recorded as this operation. Backward: the written positions of ``a`` get no gradient
+    (their old values were overwritten); ``value`` gets the gradient at those positions (the
+    engine sums it back to ``value``'s shape where ``value`` was broadcast).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, index: Any, value: np.ndarray) -> np.ndarray:
+        ctx.index = index
+        out = a.copy()
+        out[index] = value
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        grad_a = None
+        if ctx.needs_input_grad[0]:
+            grad_a = grad.copy()
+            grad_a[ctx.index] = 0
+        grad_value = grad[ctx.index] if ctx.needs_input_grad[2] else None
+        return grad_a, None, grad_value

@@ -129,6 +129,7 @@ class Optimizer:
             for param in group["params"]:
                 if param.grad is not None:
                     self._update(param, self.state[param], group)
+                    param._version_counter.value += 1  # an in-place write, as PyTorch counts
         return loss
 
     def _update(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
