@@ -24,6 +24,9 @@ __all__ = [
     "std", "sub", "subtract", "sum", "t", "tanh", "topk", "multinomial", "transpose", "tril",
     "triu", "unbind",
     "unsqueeze", "var", "where",
+    "log10", "log1p", "expm1", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+    "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "atan2", "arctan2",
+    "fmod", "lerp", "floor", "ceil", "round", "trunc", "fix", "isclose", "true_divide",
 ]  # fmt: skip
 
 
@@ -152,3 +155,25 @@ sigmoid = _method("sigmoid")
 tanh = _method("tanh")
 softmax = _method("softmax")
 log_softmax = _method("log_softmax")
+
+log10 = _method("log10")
+log1p = _method("log1p")
+expm1 = _method("expm1")
+tan = _method("tan")
+asin = arcsin = _method("asin")
+acos = arccos = _method("acos")
+atan = arctan = _method("atan")
+sinh = _method("sinh")
+cosh = _method("cosh")
+asinh = arcsinh = _method("asinh")
+acosh = arccosh = _method("acosh")
+atanh = arctanh = _method("atanh")
+atan2 = arctan2 = _method("atan2")
+fmod = _method("fmod")
+lerp = _method("lerp")
+floor = _method("floor")
+ceil = _method("ceil")
+round = _method("round")  # noqa: A001
+trunc = fix = _method("trunc")
+isclose = _method("isclose")
+true_divide = _method("div")

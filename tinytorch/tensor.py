@@ -398,9 +398,23 @@ class Tensor:
     def mul(self, other: Any) -> Tensor:
         return arithmetic.Mul.apply(*self._promote(other))
 
-    def div(self, other: Any) -> Tensor:
-        """True division: integer operands give a float32 result, as in PyTorch."""
-        return _true_divide(self, self._operand(other))
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """True division: integer operands give a float32 result, as in PyTorch.
+
+        ``rounding_mode='trunc'`` rounds the quotient toward zero, ``'floor'`` down (Python's
+        ``//``); both keep the operands' promoted dtype and have a zero gradient.
+        """
+        if rounding_mode is None:
+            return _true_divide(self, self._operand(other))
+        if rounding_mode not in ("trunc", "floor"):
+            raise RuntimeError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"{rounding_mode!r}"
+            )
+        a, b = self._promote(other)
+        _check_integer_divisor(a, b, "div")
+        divide = np.floor_divide if rounding_mode == "floor" else _trunc_divide
+        return pointwise.StepFunction.apply(divide, a, b)
 
     def pow(self, exponent: Any) -> Tensor:
         return arithmetic.Pow.apply(*self._promote(exponent))
@@ -523,6 +537,98 @@ class Tensor:
     def _as_float(self) -> Tensor:
         """This tensor, converted to float32 first if it is integral (as torch.exp does)."""
         return self if self._data.dtype.kind == "f" else self.float()
+
+    # ------------------------------------------------------------------ more math
+    def log10(self) -> Tensor:
+        return pointwise.Log10.apply(self._as_float())
+
+    def log1p(self) -> Tensor:
+        """ln(1 + x), accurate for tiny x."""
+        return pointwise.Log1p.apply(self._as_float())
+
+    def expm1(self) -> Tensor:
+        """e^x - 1, accurate for tiny x."""
+        return pointwise.Expm1.apply(self._as_float())
+
+    def tan(self) -> Tensor:
+        return pointwise.Tan.apply(self._as_float())
+
+    def asin(self) -> Tensor:
+        return pointwise.Asin.apply(self._as_float())
+
+    def acos(self) -> Tensor:
+        return pointwise.Acos.apply(self._as_float())
+
+    def atan(self) -> Tensor:
+        return pointwise.Atan.apply(self._as_float())
+
+    def sinh(self) -> Tensor:
+        return pointwise.Sinh.apply(self._as_float())
+
+    def cosh(self) -> Tensor:
+        return pointwise.Cosh.apply(self._as_float())
+
+    def asinh(self) -> Tensor:
+        return pointwise.Asinh.apply(self._as_float())
+
+    def acosh(self) -> Tensor:
+        return pointwise.Acosh.apply(self._as_float())
+
+    def atanh(self) -> Tensor:
+        return pointwise.Atanh.apply(self._as_float())
+
+    arcsin, arccos, arctan = asin, acos, atan
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def atan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, self) in (-pi, pi], element-wise."""
+        a, b = self._promote(other)
+        if a._data.dtype.kind != "f":
+            a, b = a.float(), b.float() if isinstance(b, Tensor) else b
+        return pointwise.Atan2.apply(a, b)
+
+    arctan2 = atan2
+
+    def fmod(self, other: Any) -> Tensor:
+        """The remainder of self / other with the sign of self (C's fmod)."""
+        a, b = self._promote(other)
+        _check_integer_divisor(a, b, "fmod")
+        return pointwise.Fmod.apply(a, b)
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        """Linear interpolation: self + weight * (end - self)."""
+        if not isinstance(weight, Tensor):
+            weight = builtins.float(weight)
+        return pointwise.Lerp.apply(self, end, weight)
+
+    def floor(self) -> Tensor:
+        return self._step(np.floor)
+
+    def ceil(self) -> Tensor:
+        return self._step(np.ceil)
+
+    def trunc(self) -> Tensor:
+        """Round toward zero."""
+        return self._step(np.trunc)
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round to ``decimals`` decimal places, halves to the even neighbour (2.5 -> 2)."""
+        return self._step(lambda a: np.round(a, decimals))
+
+    def _step(self, compute: Any) -> Tensor:
+        """A rounding function of this tensor; integer tensors are already whole (a copy)."""
+        if self._data.dtype.kind != "f":
+            return Tensor._from_array(self._data.copy())
+        return pointwise.StepFunction.apply(compute, self)
+
+    def isclose(
+        self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+    ) -> Tensor:
+        """Element-wise |self - other| <= atol + rtol * |other|, as a bool tensor."""
+        close = np.isclose(self._data, as_array(other), rtol=rtol, atol=atol, equal_nan=equal_nan)
+        return Tensor._from_array(close)
 
     # ------------------------------------------------------------------ comparisons
     def _compare(self, other: Any, compare: np.ufunc) -> Tensor:
@@ -969,6 +1075,22 @@ def _true_divide(numerator: Any, denominator: Any) -> Tensor:
     if a._data.dtype.kind != "f":
         a, b = first.float(), second.float() if isinstance(second, Tensor) else second
     return arithmetic.Div.apply(a, b) if numerator_is_tensor else arithmetic.Div.apply(b, a)
+
+
+def _trunc_divide(a: np.ndarray, b: Any) -> np.ndarray:
+    """a / b rounded toward zero, exactly for integers (floor division, then one step up
+    where the quotient is negative and inexact)."""
+    if np.result_type(a, b).kind == "f":
+        return np.trunc(np.true_divide(a, b))
+    quotient = np.floor_divide(a, b)
+    return quotient + ((np.remainder(a, b) != 0) & ((a < 0) != (np.asarray(b) < 0)))
+
+
+def _check_integer_divisor(a: Tensor, b: Any, operation: str) -> None:
+    """Integer division by zero has no value: raise as PyTorch does (NumPy would give 0)."""
+    divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
+    if a._data.dtype.kind in "iub" and divisor.dtype.kind in "iub" and np.any(divisor == 0):
+        raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero")
 
 
 def _offsets(sizes: Sequence[int]) -> Iterator[tuple[int, int]]:
