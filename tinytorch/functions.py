@@ -27,6 +27,8 @@ __all__ = [
     "log10", "log1p", "expm1", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
     "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "atan2", "arctan2",
     "fmod", "lerp", "floor", "ceil", "round", "trunc", "fix", "isclose", "true_divide",
+    "prod", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort", "histc",
+    "histogram", "std_mean", "var_mean",
 ]  # fmt: skip
 
 
@@ -177,3 +179,38 @@ round = _method("round")  # noqa: A001
 trunc = fix = _method("trunc")
 isclose = _method("isclose")
 true_divide = _method("div")
+prod = _method("prod")
+cumsum = _method("cumsum")
+cumprod = _method("cumprod")
+cummax = _method("cummax")
+cummin = _method("cummin")
+logcumsumexp = _method("logcumsumexp")
+sort = _method("sort")
+argsort = _method("argsort")
+histc = _method("histc")
+histogram = _method("histogram")
+
+
+def std_mean(
+    input: Tensor,  # noqa: A002
+    dim: int | Sequence[int] | None = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: int | None = None,
+) -> tuple[Tensor, Tensor]:
+    """The standard deviation and the mean over ``dim``, as a pair (see ``Tensor.std``)."""
+    spread = input.std(dim, unbiased, keepdim, correction=correction)
+    return spread, input.mean(dim, keepdim)
+
+
+def var_mean(
+    input: Tensor,  # noqa: A002
+    dim: int | Sequence[int] | None = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: int | None = None,
+) -> tuple[Tensor, Tensor]:
+    """The variance and the mean over ``dim``, as a pair (see ``Tensor.var``)."""
+    return input.var(dim, unbiased, keepdim, correction=correction), input.mean(dim, keepdim)

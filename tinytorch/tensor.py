@@ -18,6 +18,7 @@ argmax, in-place updates) work on the array directly. Example::
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -37,6 +38,28 @@ class ValuesIndices(NamedTuple):
 
     values: Tensor
     indices: Tensor
+
+
+class Histogram(NamedTuple):
+    """What ``histogram`` returns: the count in each bin and the bins' edges."""
+
+    hist: Tensor
+    bin_edges: Tensor
+
+
+def accepts_numpy_names(method: Any) -> Any:
+    """Let a reduction also take NumPy's keyword names: ``axis`` for ``dim`` and ``keepdims``
+    for ``keepdim`` (PyTorch accepts both)."""
+
+    @functools.wraps(method)
+    def reduction_method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return method(self, *args, **kwargs)
+
+    return reduction_method
 
 
 def normalize_dim(dim: int, ndim: int) -> int:
@@ -670,10 +693,12 @@ class Tensor:
     def __or__(self, other: Any) -> Tensor:
         return self._compare(other, np.logical_or if self.dtype is dtypes.bool else np.bitwise_or)
 
+    @accepts_numpy_names
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axes = normalize_dims(dim, self.ndim)
         return Tensor._from_array(np.all(self._data, axis=axes, keepdims=keepdim))
 
+    @accepts_numpy_names
     def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axes = normalize_dims(dim, self.ndim)
         return Tensor._from_array(np.any(self._data, axis=axes, keepdims=keepdim))
@@ -685,6 +710,7 @@ class Tensor:
         return self.shape == other.shape and bool(np.array_equal(self._data, other._data))
 
     # ------------------------------------------------------------------ reductions
+    @accepts_numpy_names
     def sum(
         self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None
     ) -> Tensor:
@@ -693,6 +719,7 @@ class Tensor:
             source = source.long()  # PyTorch sums bools and small ints as int64
         return reduction.Sum.apply(source, normalize_dims(dim, self.ndim), keepdim)
 
+    @accepts_numpy_names
     def mean(
         self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None
     ) -> Tensor:
@@ -704,6 +731,7 @@ class Tensor:
             )
         return reduction.Mean.apply(source, normalize_dims(dim, self.ndim), keepdim)
 
+    @accepts_numpy_names
     def var(
         self,
         dim: int | Sequence[int] | None = None,
@@ -718,6 +746,7 @@ class Tensor:
         axes = normalize_dims(dim, self.ndim)
         return reduction.Var.apply(self._as_float(), axes, correction, keepdim)
 
+    @accepts_numpy_names
     def std(
         self,
         dim: int | Sequence[int] | None = None,
@@ -728,10 +757,12 @@ class Tensor:
     ) -> Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
+    @accepts_numpy_names
     def max(self, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:
         """The largest element, or with ``dim`` the (values, indices) along that dimension."""
         return self._extremum(dim, keepdim, largest=True)
 
+    @accepts_numpy_names
     def min(self, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:
         """The smallest element, or with ``dim`` the (values, indices) along that dimension."""
         return self._extremum(dim, keepdim, largest=False)
@@ -747,9 +778,11 @@ class Tensor:
             values, indices = values.squeeze(dim), indices.squeeze(dim)
         return ValuesIndices(values, indices)
 
+    @accepts_numpy_names
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return self._arg_extremum(np.argmax, dim, keepdim)
 
+    @accepts_numpy_names
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return self._arg_extremum(np.argmin, dim, keepdim)
 
@@ -795,10 +828,12 @@ class Tensor:
         )
         return Tensor._from_array(samples)
 
+    @accepts_numpy_names
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed without overflow."""
         return reduction.LogSumExp.apply(self._as_float(), normalize_dims(dim, self.ndim), keepdim)
 
+    @accepts_numpy_names
     def norm(self, p: float | str = 2, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """The p-norm: (sum |x|^p)^(1/p); ``p=2`` (or 'fro') is the Euclidean length."""
         if p in (2, "fro"):
@@ -806,6 +841,123 @@ class Tensor:
         if p == 1:
             return self.abs().sum(dim, keepdim)
         return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
+
+    # ------------------------------------------------------------------ more reductions
+    @accepts_numpy_names
+    def prod(self, dim: int | None = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        """The product of all elements, or along one dimension ``dim``."""
+        source = self if dtype is None else self.type(dtype)
+        if source._data.dtype.kind in "iub":
+            source = source.long()  # PyTorch multiplies bools and integers as int64
+        axis = None if dim is None or self.ndim == 0 else normalize_dim(dim, self.ndim)
+        return reduction.Prod.apply(source, axis, keepdim)
+
+    def _one_axis(self, dim: int) -> tuple[Tensor, int]:
+        """This tensor and ``dim`` as one of its axes; a 0-d tensor as 1-d (for scans)."""
+        if self.ndim == 0:
+            normalize_dim(dim, 0)
+            return self.reshape(1), 0
+        return self, normalize_dim(dim, self.ndim)
+
+    def _integers_as_long(self, dtype: Any) -> Tensor:
+        """Converted to ``dtype`` if given, else bools and integers to int64 (as PyTorch)."""
+        if dtype is not None:
+            return self.type(dtype)
+        return self.long() if self._data.dtype.kind in "iub" else self
+
+    def cumsum(self, dim: int, dtype: Any = None) -> Tensor:
+        """Running sums along ``dim``: out[i] = x[0] + ... + x[i]."""
+        source, axis = self._integers_as_long(dtype)._one_axis(dim)
+        return reduction.CumSum.apply(source, axis).reshape(self.shape)
+
+    def cumprod(self, dim: int, dtype: Any = None) -> Tensor:
+        """Running products along ``dim``: out[i] = x[0] * ... * x[i]."""
+        source, axis = self._integers_as_long(dtype)._one_axis(dim)
+        return reduction.CumProd.apply(source, axis).reshape(self.shape)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        """Running log-sum-exp along ``dim``: out[i] = log(e^x[0] + ... + e^x[i])."""
+        source, axis = self._as_float()._one_axis(dim)
+        return reduction.LogCumSumExp.apply(source, axis).reshape(self.shape)
+
+    def cummax(self, dim: int) -> ValuesIndices:
+        """Running maxima along ``dim`` and where each was found (the last on ties)."""
+        return self._running_extremum(dim, largest=True)
+
+    def cummin(self, dim: int) -> ValuesIndices:
+        """Running minima along ``dim`` and where each was found (the last on ties)."""
+        return self._running_extremum(dim, largest=False)
+
+    def _running_extremum(self, dim: int, largest: bool) -> ValuesIndices:
+        source, axis = self._one_axis(dim)
+        indices = reduction.running_extremum_indices(source._data, axis, largest)
+        values = shape_ops.Gather.apply(source, axis, indices)
+        return ValuesIndices(
+            values.reshape(self.shape), Tensor._from_array(indices.reshape(self.shape))
+        )
+
+    def sort(
+        self,
+        dim: int = -1,
+        descending: bool = False,
+        stable: bool = False,
+    ) -> ValuesIndices:
+        """The elements sorted along ``dim``, and their old positions. Equal elements keep
+        their order (always stable; ``stable`` is accepted). Gradients flow to the positions."""
+        source, axis = self._one_axis(dim)
+        indices = selection.sort_indices(source._data, axis, descending)
+        values = shape_ops.Gather.apply(source, axis, indices)
+        return ValuesIndices(
+            values.reshape(self.shape), Tensor._from_array(indices.reshape(self.shape))
+        )
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        """The positions that sort the elements along ``dim``."""
+        return self.sort(dim, descending).indices
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+        """Counts in ``bins`` equal bins over [min, max] (the data's range when min == max);
+        elements outside are ignored. Not differentiable."""
+        if not self.is_floating_point():
+            raise RuntimeError(
+                f"histc: expected a floating-point tensor, got {self.dtype}; use .float()"
+            )
+        if bins <= 0:
+            raise RuntimeError(f"histc: bins must be > 0, got {bins}")
+        low, high = builtins.float(min), builtins.float(max)
+        if low > high:
+            raise RuntimeError(f"histc: max ({high}) must be larger than min ({low})")
+        if low == high and self.numel():
+            low, high = builtins.float(self._data.min()), builtins.float(self._data.max())
+        if low == high:
+            low, high = low - 1, high + 1
+        counts = reduction.histogram_counts(self._data, bins, low, high)
+        return Tensor._from_array(counts.astype(self._data.dtype))
+
+    def histogram(
+        self,
+        bins: int | Tensor = 100,
+        *,
+        range: tuple[float, float] | None = None,  # noqa: A002 - PyTorch's name
+        weight: Tensor | None = None,
+        density: bool = False,
+    ) -> Histogram:
+        """Counts (or weight sums, or a density) in ``bins`` bins: a number of equal bins over
+        ``range`` (default the data's range) or a tensor of bin edges. Not differentiable."""
+        if not self.is_floating_point():
+            raise RuntimeError(
+                f"histogram: expected a floating-point tensor, got {self.dtype}; use .float()"
+            )
+        edges = bins._data if isinstance(bins, Tensor) else builtins.int(bins)
+        counts, edges = np.histogram(
+            self._data,
+            edges,
+            range=range,
+            weights=None if weight is None else as_array(weight),
+            density=density,
+        )
+        dtype = self._data.dtype
+        return Histogram(Tensor._from_array(counts.astype(dtype)), Tensor(edges.astype(dtype)))
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
