@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tinytorch import dtypes
+from tinytorch.ops import arithmetic
 from tinytorch.ops import shape as shape_ops
 from tinytorch.tensor import Tensor, normalize_dim, where
 
@@ -29,6 +30,8 @@ __all__ = [
     "fmod", "lerp", "floor", "ceil", "round", "trunc", "fix", "isclose", "true_divide",
     "prod", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort", "histc",
     "histogram", "std_mean", "var_mean",
+    "flip", "roll", "diagonal", "scatter", "scatter_reduce", "nonzero", "masked_select",
+    "repeat_interleave", "movedim", "mm", "bmm", "einsum",
 ]  # fmt: skip
 
 
@@ -214,3 +217,40 @@ def var_mean(
 ) -> tuple[Tensor, Tensor]:
     """The variance and the mean over ``dim``, as a pair (see ``Tensor.var``)."""
     return input.var(dim, unbiased, keepdim, correction=correction), input.mean(dim, keepdim)
+
+
+flip = _method("flip")
+roll = _method("roll")
+diagonal = _method("diagonal")
+scatter = _method("scatter")
+scatter_reduce = _method("scatter_reduce")
+nonzero = _method("nonzero")
+masked_select = _method("masked_select")
+repeat_interleave = _method("repeat_interleave")
+movedim = _method("movedim")
+mm = _method("mm")
+bmm = _method("bmm")
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Products written as an equation over letters, one letter per dimension:
+    ``einsum("ij,jk->ik", a, b)`` is ``a @ b``, ``einsum("bhqd,bhkd->bhqk", q, k)`` the
+    attention scores, ``einsum("ii", a)`` the trace. Letters left out of the output (after
+    ``->``) are summed over; without ``->`` the output is the letters used once, in
+    alphabetical order. Operands may also be given as one list."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    equation = equation.replace(" ", "")
+    inputs = equation.split("->")[0]
+    if inputs.count(",") + 1 != len(operands):
+        raise RuntimeError(
+            f"einsum(): {inputs.count(',') + 1} operands in the equation {equation!r} but "
+            f"{len(operands)} tensors given"
+        )
+    if "->" not in equation:
+        letters = inputs.replace(",", "").replace("...", "")
+        single = "".join(sorted(letter for letter in set(letters) if letters.count(letter) == 1))
+        equation = f"{inputs}->{'...' if '...' in inputs else ''}{single}"
+    tensors = [tensor if isinstance(tensor, Tensor) else Tensor(tensor) for tensor in operands]
+    dtype = functools.reduce(dtypes.promote_types, (tensor._data.dtype for tensor in tensors))
+    return arithmetic.Einsum.apply(equation, *(tensor.type(dtype) for tensor in tensors))

@@ -1135,6 +1135,181 @@ class Tensor:
         self._check_inplace("__setitem__")
         self._data[_numpy_index(index)] = as_array(value)
 
+    # ------------------------------------------------------------------ more indexing
+    def flip(self, *dims: Any) -> Tensor:
+        """The elements in reverse order along each of ``dims`` (a copy)."""
+        axes = tuple(normalize_dim(d, self.ndim) for d in sizes_argument(dims))
+        return shape_ops.Flip.apply(self, axes)
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+        """The elements shifted by ``shifts`` along ``dims``, wrapping around; without
+        ``dims`` the tensor is rolled as if flattened."""
+        shift_list = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+        if dims is None:
+            return shape_ops.Roll.apply(self, shift_list, None)
+        dim_list = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+        if len(shift_list) != len(dim_list):
+            raise RuntimeError(
+                f"roll: shifts and dims must have the same length, got {len(shift_list)} "
+                f"shifts and {len(dim_list)} dims"
+            )
+        axes = tuple(normalize_dim(d, self.ndim) for d in dim_list)
+        return shape_ops.Roll.apply(self, shift_list, axes)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The diagonal of the matrices over ``dim1`` and ``dim2`` (above it for
+        ``offset`` > 0), as a new last dimension."""
+        axis1, axis2 = normalize_dim(dim1, self.ndim), normalize_dim(dim2, self.ndim)
+        if axis1 == axis2:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        return shape_ops.Diagonal.apply(self, offset, axis1, axis2)
+
+    def _index_along(self, operation: str, dim: int, index: Any) -> tuple[int, np.ndarray]:
+        """``dim`` as an axis and ``index`` as an int64 array, checked as scatter needs."""
+        index_array = as_array(index)
+        if index_array.dtype != np.int64:
+            raise RuntimeError(f"{operation}(): Expected dtype int64 for index")
+        axis = normalize_dim(dim, self.ndim)
+        if index_array.ndim != self.ndim:
+            raise RuntimeError(
+                f"{operation}: index has {index_array.ndim} dimensions but the tensor has "
+                f"{self.ndim} (shape {self.shape}); they must be equal"
+            )
+        size = self.shape[axis] if self.ndim else 1
+        if index_array.size and (index_array.min() < -size or index_array.max() >= size):
+            raise RuntimeError(
+                f"{operation}: index {index_array.max()} is out of bounds for dimension {dim} "
+                f"with size {size}"
+            )
+        return axis, index_array % builtins.max(size, 1)
+
+    def scatter(
+        self, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: Any = None
+    ) -> Tensor:
+        """A copy with ``src`` (a tensor, or the number ``value``) written at ``index`` along
+        ``dim``: out[index[i][j]][j] = src[i][j] for dim=0. ``reduce='add'`` or
+        ``'multiply'`` combines instead (as ``scatter_reduce``)."""
+        source = value if src is None else src
+        if reduce is not None:
+            return self._scatter_combining(dim, index, source, reduce)
+        axis, index_array = self._index_along("scatter", dim, index)
+        if isinstance(source, Tensor):
+            source = source.type(self.dtype)
+        return shape_ops.Scatter.apply(self, axis, index_array, source)
+
+    def _scatter_combining(self, dim: int, index: Tensor, source: Any, reduce: str) -> Tensor:
+        """``scatter``'s older ``reduce='add'`` or ``'multiply'``, as ``scatter_reduce``."""
+        names = {"add": "sum", "multiply": "prod"}
+        if reduce not in names:
+            raise RuntimeError(f"scatter: reduce must be either add or multiply, got {reduce}")
+        if not isinstance(source, Tensor):
+            source = Tensor._from_array(np.full(as_array(index).shape, source, self._data.dtype))
+        return self.scatter_reduce(dim, index, source, names[reduce])
+
+    def scatter_reduce(
+        self, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        """Combine each src[i][j] into out[index[i][j]][j] (dim=0) by ``reduce``: 'sum',
+        'prod', 'mean', 'amax' or 'amin'; ``include_self=False`` leaves this tensor's values
+        out of the places written to."""
+        if reduce not in shape_ops.REDUCERS:
+            raise RuntimeError(
+                f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+            )
+        axis, index_array = self._index_along("scatter_reduce", dim, index)
+        source = src.type(self.dtype)
+        return shape_ops.ScatterReduce.apply(self, axis, index_array, source, reduce, include_self)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """The positions of the non-zero elements: an int64 (count, ndim) tensor, or one
+        1-d tensor per dimension with ``as_tuple=True``. Not differentiable."""
+        if as_tuple:
+            positions = np.nonzero(np.atleast_1d(self._data))
+            return tuple(Tensor._from_array(p.astype(np.int64)) for p in positions)
+        return Tensor._from_array(np.argwhere(self._data).astype(np.int64))
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements where ``mask`` (which broadcasts) is True, as a 1-d tensor."""
+        mask_array = _bool_mask(mask, "masked_select")
+        shape = np.broadcast_shapes(self.shape, mask_array.shape)
+        return self.expand(shape)[np.broadcast_to(mask_array, shape)]
+
+    def repeat_interleave(
+        self,
+        repeats: int | Tensor | None = None,
+        dim: int | None = None,
+        *,
+        output_size: int | None = None,
+    ) -> Tensor:
+        """Each element repeated ``repeats`` times (a number, or one count per element)
+        along ``dim``, or of the flattened tensor. ``repeat_interleave(counts)`` alone
+        repeats 0, 1, 2, ... by ``counts``."""
+        if repeats is None:
+            counts = self._data
+            return Tensor._from_array(np.repeat(np.arange(len(counts)), counts))
+        source = self.reshape(-1) if dim is None else self
+        axis = 0 if dim is None else normalize_dim(dim, self.ndim)
+        counts = as_array(repeats)
+        if np.any(counts < 0):
+            raise RuntimeError("repeat_interleave: repeats can not be negative")
+        positions = np.repeat(np.arange(source.shape[axis]), counts)
+        return source[(slice(None),) * axis + (positions,)]
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every window of ``size`` elements along ``dimension``, ``step`` apart: that
+        dimension becomes the number of windows, and each window a new last dimension."""
+        source, axis = self._one_axis(dimension)
+        length = source.shape[axis]
+        if size > length or size < 0 or step <= 0:
+            raise RuntimeError(
+                f"unfold: maximum size for tensor at dimension {dimension} is {length} but "
+                f"size is {size}; the step must be positive (got {step})"
+            )
+        starts = np.arange(0, length - size + 1, step)
+        windows = source[(slice(None),) * axis + (starts[:, None] + np.arange(size),)]
+        return windows.movedim(axis + 1, -1) if self.ndim else windows.reshape(size)
+
+    def movedim(self, source: int, destination: int) -> Tensor:
+        """Dimension ``source`` moved to position ``destination``; the others keep order."""
+        order = list(range(self.ndim))
+        order.insert(
+            normalize_dim(destination, self.ndim), order.pop(normalize_dim(source, self.ndim))
+        )
+        return self.permute(order)
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        """The product of two matrices: (n, m) @ (m, p) -> (n, p)."""
+        if self.ndim != 2 or mat2.ndim != 2:
+            raise RuntimeError(
+                f"mm: self must be a matrix and mat2 a matrix, got shapes {self.shape} and "
+                f"{mat2.shape}; use matmul for other shapes"
+            )
+        if self.shape[1] != mat2.shape[0]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} "
+                f"and {mat2.shape[0]}x{mat2.shape[1]})"
+            )
+        return self.matmul(mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """A batch of matrix products: (b, n, m) @ (b, m, p) -> (b, n, p)."""
+        if self.ndim != 3 or mat2.ndim != 3:
+            raise RuntimeError(
+                f"bmm: batch1 and batch2 must be 3-D tensors, got shapes {self.shape} and "
+                f"{mat2.shape}"
+            )
+        expected = (self.shape[0], self.shape[2])
+        if mat2.shape[:2] != expected:
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: "
+                f"{list(expected)} but got: {list(mat2.shape[:2])}."
+            )
+        return self.matmul(mat2)
+
+    def nelement(self) -> int:
+        """The number of elements (the same as ``numel``)."""
+        return self.numel()
+
     # ------------------------------------------------------------------ in place
     def _check_inplace(self, operation: str) -> None:
         if grad_mode.is_grad_enabled() and self._requires_grad:
