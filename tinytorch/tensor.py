@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinytorch import dtypes
+from tinytorch import devices, dtypes
 from tinytorch import random as tt_random
 from tinytorch.autograd import engine, grad_mode
 from tinytorch.ops import activation, arithmetic, pointwise, reduction, selection
@@ -150,9 +150,9 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        """Always ``'cpu'``: tinytorch computes with NumPy on the CPU."""
-        return "cpu"
+    def device(self) -> devices.device:
+        """Always ``device('cpu')``: tinytorch computes with NumPy on the CPU."""
+        return devices.CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -296,8 +296,8 @@ class Tensor:
                 dtype = arg
             elif isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif arg is not None and str(arg) != "cpu":
-                raise RuntimeError(f"tinytorch runs on the CPU only; got device {arg!r}")
+            else:
+                devices.check_device(arg)
         return self if dtype is None else self.type(dtype)
 
     def type(self, dtype: dtypes.dtype) -> Tensor:
@@ -329,6 +329,11 @@ class Tensor:
         return self.type(dtypes.bool)
 
     def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, device: Any = None) -> Tensor:
+        """Refused: tinytorch has no GPU (see ``tinytorch.cuda.is_available()``)."""
+        devices.check_device("cuda" if device is None else device)
         return self
 
     def detach(self) -> Tensor:
