@@ -37,7 +37,7 @@ __all__ = [
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension; all other sizes must match."""
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("cat(): expected a non-empty list of tensors")
     first = tensors[0]
@@ -57,6 +57,24 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
+def _tensor_list(tensors: Sequence[Tensor], operation: str) -> list[Tensor]:
+    """``tensors`` as a list, each checked to be a tensor (PyTorch's TypeErrors)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(
+            f"{operation}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+            f"Tensor; pass a list or tuple of tensors"
+        )
+    tensors = list(tensors)
+    for position, item in enumerate(tensors):
+        if not isinstance(item, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {position} in argument 0, but got "
+                f"{type(item).__name__}; {operation}() joins tensors: convert it with "
+                f"tinytorch.tensor(...)"
+            )
+    return tensors
+
+
 def _without(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
     """``shape`` with the size at ``axis`` left out."""
     return shape[:axis] + shape[axis + 1 :]
@@ -64,7 +82,7 @@ def _without(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension ``dim``."""
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise ValueError("stack(): expected a non-empty list of tensors")
     for position, other in enumerate(tensors[1:], start=1):

@@ -448,7 +448,7 @@ class Tensor:
         return arithmetic.Pow.apply(*self._promote(exponent))
 
     def matmul(self, other: Tensor) -> Tensor:
-        return arithmetic.MatMul.apply(self, self._operand(other))
+        return _matmul(self, self._operand(other))
 
     def neg(self) -> Tensor:
         return arithmetic.Neg.apply(self)
@@ -480,7 +480,7 @@ class Tensor:
         return arithmetic.Pow.apply(a, b)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return arithmetic.MatMul.apply(self._operand(other), self)
+        return _matmul(self._operand(other), self)
 
     def __pos__(self) -> Tensor:
         return self
@@ -966,7 +966,13 @@ class Tensor:
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
-        return shape_ops.Reshape.apply(self, sizes_argument(shape))
+        sizes = sizes_argument(shape)
+        if sizes and builtins.min(sizes) < -1:  # NumPy would read any negative size as -1
+            raise RuntimeError(_reshape_problem(sizes, self.numel()))
+        try:
+            return shape_ops.Reshape.apply(self, sizes)
+        except RuntimeError:
+            raise RuntimeError(_reshape_problem(sizes, self.numel())) from None
 
     view = reshape
 
@@ -1423,6 +1429,35 @@ def _check_integer_divisor(a: Tensor, b: Any, operation: str) -> None:
     divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
     if a._data.dtype.kind in "iub" and divisor.dtype.kind in "iub" and np.any(divisor == 0):
         raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero")
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b``; batch dimensions that do not broadcast get PyTorch's message."""
+    try:
+        return arithmetic.MatMul.apply(a, b)
+    except RuntimeError:
+        batch_a, batch_b = a.shape[:-2], b.shape[:-2]
+        length = builtins.max(len(batch_a), len(batch_b))
+        padded_a = (1,) * (length - len(batch_a)) + batch_a
+        padded_b = (1,) * (length - len(batch_b)) + batch_b
+        for dim, (size_a, size_b) in enumerate(zip(padded_a, padded_b, strict=True)):
+            if size_a != size_b and 1 not in (size_a, size_b):
+                raise RuntimeError(
+                    f"matmul: the batch dimensions of shapes {a.shape} and {b.shape} do not "
+                    f"broadcast: the size of tensor a ({size_a}) must match the size of tensor "
+                    f"b ({size_b}) at non-singleton dimension {dim}"
+                ) from None
+        raise
+
+
+def _reshape_problem(sizes: tuple[int, ...], numel: int) -> str:
+    """Why ``sizes`` is not a shape for ``numel`` elements, in PyTorch's words."""
+    if sizes.count(-1) > 1:
+        return f"only one dimension can be inferred (shape {list(sizes)})"
+    for size in sizes:
+        if size < -1:
+            return f"invalid shape dimension {size} (shape {list(sizes)})"
+    return f"shape '{list(sizes)}' is invalid for input of size {numel}"
 
 
 def _offsets(sizes: Sequence[int]) -> Iterator[tuple[int, int]]:
