@@ -56,7 +56,6 @@ def test_tensors_live_on_the_cpu():
         lambda torch, cuda: torch.ones(2).to(cuda),
         lambda torch, cuda: torch.ones(2).to(device=cuda),
         lambda torch, cuda: torch.ones(2).cuda(),
-        lambda torch, cuda: torch.nn.Linear(2, 2).to(cuda),
     ],
 )
 @pytest.mark.parametrize("cuda", ["cuda", "cuda:0", tinytorch.device("cuda")], ids=str)
@@ -81,7 +80,7 @@ def test_cuda_seeding_does_not_touch_the_cpu_stream():
 def test_onnx_export_says_it_is_not_supported_and_what_to_do():
     from tinytorch import onnx
 
-    model = tinytorch.nn.Linear(2, 1)
+    model = object()  # any model: export refuses before looking at it
     with pytest.raises(NotImplementedError, match="not supported.*state_dict.*torch.onnx"):
         onnx.export(model, tinytorch.ones(1, 2), "model.onnx")
     assert tinytorch.onnx.is_in_onnx_export() is False
