@@ -9,11 +9,20 @@ import warnings
 from tinytorch import allocator, autograd
 from tinytorch.autograd.grad_mode import (
     enable_grad,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
 )
 from tinytorch.creation import (
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
     arange,
     as_tensor,
     empty,
@@ -35,6 +44,7 @@ from tinytorch.creation import (
     zeros,
     zeros_like,
 )
+from tinytorch.devices import device
 from tinytorch.dtypes import (
     bool,
     double,
@@ -60,7 +70,7 @@ from tinytorch.tensor import Tensor
 __version__ = "0.1.0"
 
 # The sub-packages PyTorch makes available after a bare ``import torch``.
-from tinytorch import cuda, nn, optim, text, utils  # noqa: E402
+from tinytorch import cuda, nn, onnx, optim, text, utils  # noqa: E402
 from tinytorch.serialization import load, save  # noqa: E402
 
 # Keep freed memory for the next step instead of returning it to the system (see the module).

@@ -16,14 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from tinytorch import dtypes
+from tinytorch import devices, dtypes
 from tinytorch import random as tt_random
 from tinytorch.random import Generator
 from tinytorch.tensor import Tensor, as_array, sizes_argument
 
 
-def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
-    """Wrap a freshly made array as a leaf tensor (checking that it may require grad)."""
+def _leaf(array: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+    """Wrap a freshly made array as a leaf tensor (checking that it may require grad, and that
+    ``device`` is the CPU)."""
+    devices.check_device(device)
     tensor = Tensor._from_array(array)
     if requires_grad:
         tensor.requires_grad = True
@@ -37,6 +39,7 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
+    devices.check_device(device)
     # BEGIN SOLUTION 01
     array = as_array(data, dtype)
     return _leaf(np.array(array, copy=True), requires_grad)
@@ -45,6 +48,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """``data`` as a tensor, sharing memory with a NumPy array or tensor when it can."""
+    devices.check_device(device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
         return data
     return Tensor._from_array(as_array(data, dtype))
@@ -59,17 +63,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of the given size filled with 0."""
-    return _leaf(np.zeros(sizes_argument(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.zeros(sizes_argument(size), _float_dtype(dtype)), requires_grad, device)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of the given size filled with 1."""
-    return _leaf(np.ones(sizes_argument(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.ones(sizes_argument(size), _float_dtype(dtype)), requires_grad, device)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of the given size whose values are whatever was in memory."""
-    return _leaf(np.empty(sizes_argument(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.empty(sizes_argument(size), _float_dtype(dtype)), requires_grad, device)
 
 
 def full(
@@ -77,7 +81,7 @@ def full(
 ) -> Tensor:
     """A tensor of the given size filled with ``fill_value`` (its dtype follows the value)."""
     array = np.full(sizes_argument((size,)), as_array(fill_value, dtype))
-    return _leaf(array, requires_grad)
+    return _leaf(array, requires_grad, device)
 
 
 def zeros_like(
@@ -86,7 +90,9 @@ def zeros_like(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return zeros(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return zeros(
+        input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )
 
 
 def ones_like(
@@ -95,7 +101,7 @@ def ones_like(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return ones(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return ones(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(
@@ -104,7 +110,9 @@ def empty_like(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return empty(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return empty(
+        input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )
 
 
 def full_like(
@@ -114,7 +122,13 @@ def full_like(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return full(
+        input.shape,
+        fill_value,
+        dtype=dtype or input.dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
 def rand(
@@ -126,7 +140,7 @@ def rand(
 ) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     array = tt_random.rng(generator).random(sizes_argument(size)).astype(_float_dtype(dtype))
-    return _leaf(array, requires_grad)
+    return _leaf(array, requires_grad, device)
 
 
 def randn(
@@ -138,7 +152,7 @@ def randn(
 ) -> Tensor:
     """Standard normal random numbers (mean 0, variance 1)."""
     values = tt_random.rng(generator).standard_normal(sizes_argument(size))
-    return _leaf(values.astype(_float_dtype(dtype)), requires_grad)
+    return _leaf(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
 def randint(
@@ -156,6 +170,7 @@ def randint(
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    devices.check_device(device)
     values = tt_random.rng(generator).integers(low, high, sizes_argument((size,)))
     return Tensor._from_array(values.astype(dtypes.to_numpy_dtype(dtype) or np.int64))
 
@@ -172,7 +187,7 @@ def rand_like(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return rand(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 def randn_like(
@@ -181,7 +196,9 @@ def randn_like(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return randn(
+        input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )
 
 
 def arange(
@@ -203,7 +220,7 @@ def arange(
     integral = all(isinstance(value, (int, np.integer)) for value in (start, end, step))
     default = np.dtype(np.int64) if integral else dtypes.default_float
     array = np.arange(start, end, step).astype(dtypes.to_numpy_dtype(dtype) or default)
-    return _leaf(array, requires_grad)
+    return _leaf(array, requires_grad, device)
 
 
 def linspace(
@@ -216,7 +233,7 @@ def linspace(
 ) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     array = np.linspace(start, end, steps).astype(_float_dtype(dtype))
-    return _leaf(array, requires_grad)
+    return _leaf(array, requires_grad, device)
 
 
 def eye(
@@ -227,4 +244,38 @@ def eye(
     requires_grad: bool = False,
 ) -> Tensor:
     """The n x m identity matrix (ones on the diagonal)."""
-    return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def _legacy_constructor(dtype: dtypes.dtype, name: str) -> Any:
+    """PyTorch's legacy typed constructor ``NAME(*sizes)`` or ``NAME(data)`` for ``dtype``."""
+
+    def constructor(*args: Any) -> Tensor:
+        if all(isinstance(arg, (int, np.integer)) for arg in args):
+            return empty(*(args or (0,)), dtype=dtype)  # sizes; none: an empty 1-d tensor
+        if len(args) != 1 or isinstance(args[0], str):
+            raise TypeError(f"{name}() takes sizes or one sequence of data, got {args!r}")
+        data = args[0]
+        if isinstance(data, Tensor) and data.dtype != dtype:
+            raise TypeError(
+                f"{name}(): expected a tensor of dtype {dtype}, got {data.dtype}; use "
+                f"tensor.to({dtype}) instead"
+            )
+        return tensor(data, dtype=dtype)
+
+    constructor.__name__ = constructor.__qualname__ = name
+    constructor.__doc__ = (
+        f"``{name}(2, 3)`` is an uninitialised {dtype} tensor of that size; ``{name}(data)`` "
+        f"is ``tinytorch.tensor(data, dtype={dtype})``. Prefer those two in new code."
+    )
+    return constructor
+
+
+FloatTensor = _legacy_constructor(dtypes.float32, "FloatTensor")
+DoubleTensor = _legacy_constructor(dtypes.float64, "DoubleTensor")
+HalfTensor = _legacy_constructor(dtypes.float16, "HalfTensor")
+LongTensor = _legacy_constructor(dtypes.int64, "LongTensor")
+IntTensor = _legacy_constructor(dtypes.int32, "IntTensor")
+ShortTensor = _legacy_constructor(dtypes.int16, "ShortTensor")
+ByteTensor = _legacy_constructor(dtypes.uint8, "ByteTensor")
+BoolTensor = _legacy_constructor(dtypes.bool, "BoolTensor")

@@ -18,12 +18,13 @@ argmax, in-place updates) work on the array directly. Example::
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinytorch import dtypes
+from tinytorch import devices, dtypes
 from tinytorch import random as tt_random
 from tinytorch.autograd import engine, grad_mode
 from tinytorch.ops import activation, arithmetic, pointwise, reduction, selection
@@ -37,6 +38,28 @@ class ValuesIndices(NamedTuple):
 
     values: Tensor
     indices: Tensor
+
+
+class Histogram(NamedTuple):
+    """What ``histogram`` returns: the count in each bin and the bins' edges."""
+
+    hist: Tensor
+    bin_edges: Tensor
+
+
+def accepts_numpy_names(method: Any) -> Any:
+    """Let a reduction also take NumPy's keyword names: ``axis`` for ``dim`` and ``keepdims``
+    for ``keepdim`` (PyTorch accepts both)."""
+
+    @functools.wraps(method)
+    def reduction_method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return method(self, *args, **kwargs)
+
+    return reduction_method
 
 
 def normalize_dim(dim: int, ndim: int) -> int:
@@ -152,9 +175,9 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        """Always ``'cpu'``: tinytorch computes with NumPy on the CPU."""
-        return "cpu"
+    def device(self) -> devices.device:
+        """Always ``device('cpu')``: tinytorch computes with NumPy on the CPU."""
+        return devices.CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -312,8 +335,8 @@ class Tensor:
                 dtype = arg
             elif isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif arg is not None and str(arg) != "cpu":
-                raise RuntimeError(f"tinytorch runs on the CPU only; got device {arg!r}")
+            else:
+                devices.check_device(arg)
         return self if dtype is None else self.type(dtype)
 
     def type(self, dtype: dtypes.dtype) -> Tensor:
@@ -345,6 +368,11 @@ class Tensor:
         return self.type(dtypes.bool)
 
     def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, device: Any = None) -> Tensor:
+        """Refused: tinytorch has no GPU (see ``tinytorch.cuda.is_available()``)."""
+        devices.check_device("cuda" if device is None else device)
         return self
 
     def detach(self) -> Tensor:
@@ -442,15 +470,29 @@ class Tensor:
     def mul(self, other: Any) -> Tensor:
         return arithmetic.Mul.apply(*self._promote(other))
 
-    def div(self, other: Any) -> Tensor:
-        """True division: integer operands give a float32 result, as in PyTorch."""
-        return _true_divide(self, self._operand(other))
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """True division: integer operands give a float32 result, as in PyTorch.
+
+        ``rounding_mode='trunc'`` rounds the quotient toward zero, ``'floor'`` down (Python's
+        ``//``); both keep the operands' promoted dtype and have a zero gradient.
+        """
+        if rounding_mode is None:
+            return _true_divide(self, self._operand(other))
+        if rounding_mode not in ("trunc", "floor"):
+            raise RuntimeError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"{rounding_mode!r}"
+            )
+        a, b = self._promote(other)
+        _check_integer_divisor(a, b, "div")
+        divide = np.floor_divide if rounding_mode == "floor" else _trunc_divide
+        return pointwise.StepFunction.apply(divide, a, b)
 
     def pow(self, exponent: Any) -> Tensor:
         return arithmetic.Pow.apply(*self._promote(exponent))
 
     def matmul(self, other: Tensor) -> Tensor:
-        return arithmetic.MatMul.apply(self, self._operand(other))
+        return _matmul(self, self._operand(other))
 
     def neg(self) -> Tensor:
         return arithmetic.Neg.apply(self)
@@ -482,7 +524,7 @@ class Tensor:
         return arithmetic.Pow.apply(a, b)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return arithmetic.MatMul.apply(self._operand(other), self)
+        return _matmul(self._operand(other), self)
 
     def __pos__(self) -> Tensor:
         return self
@@ -568,6 +610,98 @@ class Tensor:
         """This tensor, converted to float32 first if it is integral (as torch.exp does)."""
         return self if self._data.dtype.kind == "f" else self.float()
 
+    # ------------------------------------------------------------------ more math
+    def log10(self) -> Tensor:
+        return pointwise.Log10.apply(self._as_float())
+
+    def log1p(self) -> Tensor:
+        """ln(1 + x), accurate for tiny x."""
+        return pointwise.Log1p.apply(self._as_float())
+
+    def expm1(self) -> Tensor:
+        """e^x - 1, accurate for tiny x."""
+        return pointwise.Expm1.apply(self._as_float())
+
+    def tan(self) -> Tensor:
+        return pointwise.Tan.apply(self._as_float())
+
+    def asin(self) -> Tensor:
+        return pointwise.Asin.apply(self._as_float())
+
+    def acos(self) -> Tensor:
+        return pointwise.Acos.apply(self._as_float())
+
+    def atan(self) -> Tensor:
+        return pointwise.Atan.apply(self._as_float())
+
+    def sinh(self) -> Tensor:
+        return pointwise.Sinh.apply(self._as_float())
+
+    def cosh(self) -> Tensor:
+        return pointwise.Cosh.apply(self._as_float())
+
+    def asinh(self) -> Tensor:
+        return pointwise.Asinh.apply(self._as_float())
+
+    def acosh(self) -> Tensor:
+        return pointwise.Acosh.apply(self._as_float())
+
+    def atanh(self) -> Tensor:
+        return pointwise.Atanh.apply(self._as_float())
+
+    arcsin, arccos, arctan = asin, acos, atan
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def atan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, self) in (-pi, pi], element-wise."""
+        a, b = self._promote(other)
+        if a._data.dtype.kind != "f":
+            a, b = a.float(), b.float() if isinstance(b, Tensor) else b
+        return pointwise.Atan2.apply(a, b)
+
+    arctan2 = atan2
+
+    def fmod(self, other: Any) -> Tensor:
+        """The remainder of self / other with the sign of self (C's fmod)."""
+        a, b = self._promote(other)
+        _check_integer_divisor(a, b, "fmod")
+        return pointwise.Fmod.apply(a, b)
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        """Linear interpolation: self + weight * (end - self)."""
+        if not isinstance(weight, Tensor):
+            weight = builtins.float(weight)
+        return pointwise.Lerp.apply(self, end, weight)
+
+    def floor(self) -> Tensor:
+        return self._step(np.floor)
+
+    def ceil(self) -> Tensor:
+        return self._step(np.ceil)
+
+    def trunc(self) -> Tensor:
+        """Round toward zero."""
+        return self._step(np.trunc)
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round to ``decimals`` decimal places, halves to the even neighbour (2.5 -> 2)."""
+        return self._step(lambda a: np.round(a, decimals))
+
+    def _step(self, compute: Any) -> Tensor:
+        """A rounding function of this tensor; integer tensors are already whole (a copy)."""
+        if self._data.dtype.kind != "f":
+            return Tensor._from_array(self._data.copy())
+        return pointwise.StepFunction.apply(compute, self)
+
+    def isclose(
+        self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+    ) -> Tensor:
+        """Element-wise |self - other| <= atol + rtol * |other|, as a bool tensor."""
+        close = np.isclose(self._data, as_array(other), rtol=rtol, atol=atol, equal_nan=equal_nan)
+        return Tensor._from_array(close)
+
     # ------------------------------------------------------------------ comparisons
     def _compare(self, other: Any, compare: np.ufunc) -> Tensor:
         return Tensor._from_array(compare(self._data, as_array(other)))
@@ -608,10 +742,12 @@ class Tensor:
     def __or__(self, other: Any) -> Tensor:
         return self._compare(other, np.logical_or if self.dtype is dtypes.bool else np.bitwise_or)
 
+    @accepts_numpy_names
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axes = normalize_dims(dim, self.ndim)
         return Tensor._from_array(np.all(self._data, axis=axes, keepdims=keepdim))
 
+    @accepts_numpy_names
     def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axes = normalize_dims(dim, self.ndim)
         return Tensor._from_array(np.any(self._data, axis=axes, keepdims=keepdim))
@@ -623,6 +759,7 @@ class Tensor:
         return self.shape == other.shape and bool(np.array_equal(self._data, other._data))
 
     # ------------------------------------------------------------------ reductions
+    @accepts_numpy_names
     def sum(
         self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None
     ) -> Tensor:
@@ -631,6 +768,7 @@ class Tensor:
             source = source.long()  # PyTorch sums bools and small ints as int64
         return reduction.Sum.apply(source, normalize_dims(dim, self.ndim), keepdim)
 
+    @accepts_numpy_names
     def mean(
         self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None
     ) -> Tensor:
@@ -642,6 +780,7 @@ class Tensor:
             )
         return reduction.Mean.apply(source, normalize_dims(dim, self.ndim), keepdim)
 
+    @accepts_numpy_names
     def var(
         self,
         dim: int | Sequence[int] | None = None,
@@ -656,6 +795,7 @@ class Tensor:
         axes = normalize_dims(dim, self.ndim)
         return reduction.Var.apply(self._as_float(), axes, correction, keepdim)
 
+    @accepts_numpy_names
     def std(
         self,
         dim: int | Sequence[int] | None = None,
@@ -666,10 +806,12 @@ class Tensor:
     ) -> Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
+    @accepts_numpy_names
     def max(self, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:
         """The largest element, or with ``dim`` the (values, indices) along that dimension."""
         return self._extremum(dim, keepdim, largest=True)
 
+    @accepts_numpy_names
     def min(self, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:
         """The smallest element, or with ``dim`` the (values, indices) along that dimension."""
         return self._extremum(dim, keepdim, largest=False)
@@ -685,9 +827,11 @@ class Tensor:
             values, indices = values.squeeze(dim), indices.squeeze(dim)
         return ValuesIndices(values, indices)
 
+    @accepts_numpy_names
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return self._arg_extremum(np.argmax, dim, keepdim)
 
+    @accepts_numpy_names
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return self._arg_extremum(np.argmin, dim, keepdim)
 
@@ -733,10 +877,12 @@ class Tensor:
         )
         return Tensor._from_array(samples)
 
+    @accepts_numpy_names
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed without overflow."""
         return reduction.LogSumExp.apply(self._as_float(), normalize_dims(dim, self.ndim), keepdim)
 
+    @accepts_numpy_names
     def norm(self, p: float | str = 2, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """The p-norm: (sum |x|^p)^(1/p); ``p=2`` (or 'fro') is the Euclidean length."""
         if p in (2, "fro"):
@@ -745,9 +891,132 @@ class Tensor:
             return self.abs().sum(dim, keepdim)
         return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
 
+    # ------------------------------------------------------------------ more reductions
+    @accepts_numpy_names
+    def prod(self, dim: int | None = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        """The product of all elements, or along one dimension ``dim``."""
+        source = self if dtype is None else self.type(dtype)
+        if source._data.dtype.kind in "iub":
+            source = source.long()  # PyTorch multiplies bools and integers as int64
+        axis = None if dim is None or self.ndim == 0 else normalize_dim(dim, self.ndim)
+        return reduction.Prod.apply(source, axis, keepdim)
+
+    def _one_axis(self, dim: int) -> tuple[Tensor, int]:
+        """This tensor and ``dim`` as one of its axes; a 0-d tensor as 1-d (for scans)."""
+        if self.ndim == 0:
+            normalize_dim(dim, 0)
+            return self.reshape(1), 0
+        return self, normalize_dim(dim, self.ndim)
+
+    def _integers_as_long(self, dtype: Any) -> Tensor:
+        """Converted to ``dtype`` if given, else bools and integers to int64 (as PyTorch)."""
+        if dtype is not None:
+            return self.type(dtype)
+        return self.long() if self._data.dtype.kind in "iub" else self
+
+    def cumsum(self, dim: int, dtype: Any = None) -> Tensor:
+        """Running sums along ``dim``: out[i] = x[0] + ... + x[i]."""
+        source, axis = self._integers_as_long(dtype)._one_axis(dim)
+        return reduction.CumSum.apply(source, axis).reshape(self.shape)
+
+    def cumprod(self, dim: int, dtype: Any = None) -> Tensor:
+        """Running products along ``dim``: out[i] = x[0] * ... * x[i]."""
+        source, axis = self._integers_as_long(dtype)._one_axis(dim)
+        return reduction.CumProd.apply(source, axis).reshape(self.shape)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        """Running log-sum-exp along ``dim``: out[i] = log(e^x[0] + ... + e^x[i])."""
+        source, axis = self._as_float()._one_axis(dim)
+        return reduction.LogCumSumExp.apply(source, axis).reshape(self.shape)
+
+    def cummax(self, dim: int) -> ValuesIndices:
+        """Running maxima along ``dim`` and where each was found (the last on ties)."""
+        return self._running_extremum(dim, largest=True)
+
+    def cummin(self, dim: int) -> ValuesIndices:
+        """Running minima along ``dim`` and where each was found (the last on ties)."""
+        return self._running_extremum(dim, largest=False)
+
+    def _running_extremum(self, dim: int, largest: bool) -> ValuesIndices:
+        source, axis = self._one_axis(dim)
+        indices = reduction.running_extremum_indices(source._data, axis, largest)
+        values = shape_ops.Gather.apply(source, axis, indices)
+        return ValuesIndices(
+            values.reshape(self.shape), Tensor._from_array(indices.reshape(self.shape))
+        )
+
+    def sort(
+        self,
+        dim: int = -1,
+        descending: bool = False,
+        stable: bool = False,
+    ) -> ValuesIndices:
+        """The elements sorted along ``dim``, and their old positions. Equal elements keep
+        their order (always stable; ``stable`` is accepted). Gradients flow to the positions."""
+        source, axis = self._one_axis(dim)
+        indices = selection.sort_indices(source._data, axis, descending)
+        values = shape_ops.Gather.apply(source, axis, indices)
+        return ValuesIndices(
+            values.reshape(self.shape), Tensor._from_array(indices.reshape(self.shape))
+        )
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        """The positions that sort the elements along ``dim``."""
+        return self.sort(dim, descending).indices
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+        """Counts in ``bins`` equal bins over [min, max] (the data's range when min == max);
+        elements outside are ignored. Not differentiable."""
+        if not self.is_floating_point():
+            raise RuntimeError(
+                f"histc: expected a floating-point tensor, got {self.dtype}; use .float()"
+            )
+        if bins <= 0:
+            raise RuntimeError(f"histc: bins must be > 0, got {bins}")
+        low, high = builtins.float(min), builtins.float(max)
+        if low > high:
+            raise RuntimeError(f"histc: max ({high}) must be larger than min ({low})")
+        if low == high and self.numel():
+            low, high = builtins.float(self._data.min()), builtins.float(self._data.max())
+        if low == high:
+            low, high = low - 1, high + 1
+        counts = reduction.histogram_counts(self._data, bins, low, high)
+        return Tensor._from_array(counts.astype(self._data.dtype))
+
+    def histogram(
+        self,
+        bins: int | Tensor = 100,
+        *,
+        range: tuple[float, float] | None = None,  # noqa: A002 - PyTorch's name
+        weight: Tensor | None = None,
+        density: bool = False,
+    ) -> Histogram:
+        """Counts (or weight sums, or a density) in ``bins`` bins: a number of equal bins over
+        ``range`` (default the data's range) or a tensor of bin edges. Not differentiable."""
+        if not self.is_floating_point():
+            raise RuntimeError(
+                f"histogram: expected a floating-point tensor, got {self.dtype}; use .float()"
+            )
+        edges = bins._data if isinstance(bins, Tensor) else builtins.int(bins)
+        counts, edges = np.histogram(
+            self._data,
+            edges,
+            range=range,
+            weights=None if weight is None else as_array(weight),
+            density=density,
+        )
+        dtype = self._data.dtype
+        return Histogram(Tensor._from_array(counts.astype(dtype)), Tensor(edges.astype(dtype)))
+
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
-        return self._view(shape_ops.Reshape, sizes_argument(shape))
+        sizes = sizes_argument(shape)
+        if sizes and builtins.min(sizes) < -1:  # NumPy would read any negative size as -1
+            raise RuntimeError(_reshape_problem(sizes, self.numel()))
+        try:
+            return self._view(shape_ops.Reshape, sizes)
+        except RuntimeError:
+            raise RuntimeError(_reshape_problem(sizes, self.numel())) from None
 
     view = reshape
 
@@ -939,6 +1208,181 @@ class Tensor:
             return
         self._data[numpy_index] = as_array(value)
         self._version_counter.value += 1
+
+    # ------------------------------------------------------------------ more indexing
+    def flip(self, *dims: Any) -> Tensor:
+        """The elements in reverse order along each of ``dims`` (a copy)."""
+        axes = tuple(normalize_dim(d, self.ndim) for d in sizes_argument(dims))
+        return shape_ops.Flip.apply(self, axes)
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+        """The elements shifted by ``shifts`` along ``dims``, wrapping around; without
+        ``dims`` the tensor is rolled as if flattened."""
+        shift_list = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+        if dims is None:
+            return shape_ops.Roll.apply(self, shift_list, None)
+        dim_list = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+        if len(shift_list) != len(dim_list):
+            raise RuntimeError(
+                f"roll: shifts and dims must have the same length, got {len(shift_list)} "
+                f"shifts and {len(dim_list)} dims"
+            )
+        axes = tuple(normalize_dim(d, self.ndim) for d in dim_list)
+        return shape_ops.Roll.apply(self, shift_list, axes)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The diagonal of the matrices over ``dim1`` and ``dim2`` (above it for
+        ``offset`` > 0), as a new last dimension."""
+        axis1, axis2 = normalize_dim(dim1, self.ndim), normalize_dim(dim2, self.ndim)
+        if axis1 == axis2:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        return shape_ops.Diagonal.apply(self, offset, axis1, axis2)
+
+    def _index_along(self, operation: str, dim: int, index: Any) -> tuple[int, np.ndarray]:
+        """``dim`` as an axis and ``index`` as an int64 array, checked as scatter needs."""
+        index_array = as_array(index)
+        if index_array.dtype != np.int64:
+            raise RuntimeError(f"{operation}(): Expected dtype int64 for index")
+        axis = normalize_dim(dim, self.ndim)
+        if index_array.ndim != self.ndim:
+            raise RuntimeError(
+                f"{operation}: index has {index_array.ndim} dimensions but the tensor has "
+                f"{self.ndim} (shape {self.shape}); they must be equal"
+            )
+        size = self.shape[axis] if self.ndim else 1
+        if index_array.size and (index_array.min() < -size or index_array.max() >= size):
+            raise RuntimeError(
+                f"{operation}: index {index_array.max()} is out of bounds for dimension {dim} "
+                f"with size {size}"
+            )
+        return axis, index_array % builtins.max(size, 1)
+
+    def scatter(
+        self, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: Any = None
+    ) -> Tensor:
+        """A copy with ``src`` (a tensor, or the number ``value``) written at ``index`` along
+        ``dim``: out[index[i][j]][j] = src[i][j] for dim=0. ``reduce='add'`` or
+        ``'multiply'`` combines instead (as ``scatter_reduce``)."""
+        source = value if src is None else src
+        if reduce is not None:
+            return self._scatter_combining(dim, index, source, reduce)
+        axis, index_array = self._index_along("scatter", dim, index)
+        if isinstance(source, Tensor):
+            source = source.type(self.dtype)
+        return shape_ops.Scatter.apply(self, axis, index_array, source)
+
+    def _scatter_combining(self, dim: int, index: Tensor, source: Any, reduce: str) -> Tensor:
+        """``scatter``'s older ``reduce='add'`` or ``'multiply'``, as ``scatter_reduce``."""
+        names = {"add": "sum", "multiply": "prod"}
+        if reduce not in names:
+            raise RuntimeError(f"scatter: reduce must be either add or multiply, got {reduce}")
+        if not isinstance(source, Tensor):
+            source = Tensor._from_array(np.full(as_array(index).shape, source, self._data.dtype))
+        return self.scatter_reduce(dim, index, source, names[reduce])
+
+    def scatter_reduce(
+        self, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        """Combine each src[i][j] into out[index[i][j]][j] (dim=0) by ``reduce``: 'sum',
+        'prod', 'mean', 'amax' or 'amin'; ``include_self=False`` leaves this tensor's values
+        out of the places written to."""
+        if reduce not in shape_ops.REDUCERS:
+            raise RuntimeError(
+                f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+            )
+        axis, index_array = self._index_along("scatter_reduce", dim, index)
+        source = src.type(self.dtype)
+        return shape_ops.ScatterReduce.apply(self, axis, index_array, source, reduce, include_self)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """The positions of the non-zero elements: an int64 (count, ndim) tensor, or one
+        1-d tensor per dimension with ``as_tuple=True``. Not differentiable."""
+        if as_tuple:
+            positions = np.nonzero(np.atleast_1d(self._data))
+            return tuple(Tensor._from_array(p.astype(np.int64)) for p in positions)
+        return Tensor._from_array(np.argwhere(self._data).astype(np.int64))
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements where ``mask`` (which broadcasts) is True, as a 1-d tensor."""
+        mask_array = _bool_mask(mask, "masked_select")
+        shape = np.broadcast_shapes(self.shape, mask_array.shape)
+        return self.expand(shape)[np.broadcast_to(mask_array, shape)]
+
+    def repeat_interleave(
+        self,
+        repeats: int | Tensor | None = None,
+        dim: int | None = None,
+        *,
+        output_size: int | None = None,
+    ) -> Tensor:
+        """Each element repeated ``repeats`` times (a number, or one count per element)
+        along ``dim``, or of the flattened tensor. ``repeat_interleave(counts)`` alone
+        repeats 0, 1, 2, ... by ``counts``."""
+        if repeats is None:
+            counts = self._data
+            return Tensor._from_array(np.repeat(np.arange(len(counts)), counts))
+        source = self.reshape(-1) if dim is None else self
+        axis = 0 if dim is None else normalize_dim(dim, self.ndim)
+        counts = as_array(repeats)
+        if np.any(counts < 0):
+            raise RuntimeError("repeat_interleave: repeats can not be negative")
+        positions = np.repeat(np.arange(source.shape[axis]), counts)
+        return source[(slice(None),) * axis + (positions,)]
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every window of ``size`` elements along ``dimension``, ``step`` apart: that
+        dimension becomes the number of windows, and each window a new last dimension."""
+        source, axis = self._one_axis(dimension)
+        length = source.shape[axis]
+        if size > length or size < 0 or step <= 0:
+            raise RuntimeError(
+                f"unfold: maximum size for tensor at dimension {dimension} is {length} but "
+                f"size is {size}; the step must be positive (got {step})"
+            )
+        starts = np.arange(0, length - size + 1, step)
+        windows = source[(slice(None),) * axis + (starts[:, None] + np.arange(size),)]
+        return windows.movedim(axis + 1, -1) if self.ndim else windows.reshape(size)
+
+    def movedim(self, source: int, destination: int) -> Tensor:
+        """Dimension ``source`` moved to position ``destination``; the others keep order."""
+        order = list(range(self.ndim))
+        order.insert(
+            normalize_dim(destination, self.ndim), order.pop(normalize_dim(source, self.ndim))
+        )
+        return self.permute(order)
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        """The product of two matrices: (n, m) @ (m, p) -> (n, p)."""
+        if self.ndim != 2 or mat2.ndim != 2:
+            raise RuntimeError(
+                f"mm: self must be a matrix and mat2 a matrix, got shapes {self.shape} and "
+                f"{mat2.shape}; use matmul for other shapes"
+            )
+        if self.shape[1] != mat2.shape[0]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} "
+                f"and {mat2.shape[0]}x{mat2.shape[1]})"
+            )
+        return self.matmul(mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """A batch of matrix products: (b, n, m) @ (b, m, p) -> (b, n, p)."""
+        if self.ndim != 3 or mat2.ndim != 3:
+            raise RuntimeError(
+                f"bmm: batch1 and batch2 must be 3-D tensors, got shapes {self.shape} and "
+                f"{mat2.shape}"
+            )
+        expected = (self.shape[0], self.shape[2])
+        if mat2.shape[:2] != expected:
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: "
+                f"{list(expected)} but got: {list(mat2.shape[:2])}."
+            )
+        return self.matmul(mat2)
+
+    def nelement(self) -> int:
+        """The number of elements (the same as ``numel``)."""
+        return self.numel()
 
     # ------------------------------------------------------------------ in place
     # An in-place operation writes into this tensor's memory and bumps its version counter.
@@ -1134,6 +1578,51 @@ def _true_divide(numerator: Any, denominator: Any) -> Tensor:
     if a._data.dtype.kind != "f":
         a, b = first.float(), second.float() if isinstance(second, Tensor) else second
     return arithmetic.Div.apply(a, b) if numerator_is_tensor else arithmetic.Div.apply(b, a)
+
+
+def _trunc_divide(a: np.ndarray, b: Any) -> np.ndarray:
+    """a / b rounded toward zero, exactly for integers (floor division, then one step up
+    where the quotient is negative and inexact)."""
+    if np.result_type(a, b).kind == "f":
+        return np.trunc(np.true_divide(a, b))
+    quotient = np.floor_divide(a, b)
+    return quotient + ((np.remainder(a, b) != 0) & ((a < 0) != (np.asarray(b) < 0)))
+
+
+def _check_integer_divisor(a: Tensor, b: Any, operation: str) -> None:
+    """Integer division by zero has no value: raise as PyTorch does (NumPy would give 0)."""
+    divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
+    if a._data.dtype.kind in "iub" and divisor.dtype.kind in "iub" and np.any(divisor == 0):
+        raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero")
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b``; batch dimensions that do not broadcast get PyTorch's message."""
+    try:
+        return arithmetic.MatMul.apply(a, b)
+    except RuntimeError:
+        batch_a, batch_b = a.shape[:-2], b.shape[:-2]
+        length = builtins.max(len(batch_a), len(batch_b))
+        padded_a = (1,) * (length - len(batch_a)) + batch_a
+        padded_b = (1,) * (length - len(batch_b)) + batch_b
+        for dim, (size_a, size_b) in enumerate(zip(padded_a, padded_b, strict=True)):
+            if size_a != size_b and 1 not in (size_a, size_b):
+                raise RuntimeError(
+                    f"matmul: the batch dimensions of shapes {a.shape} and {b.shape} do not "
+                    f"broadcast: the size of tensor a ({size_a}) must match the size of tensor "
+                    f"b ({size_b}) at non-singleton dimension {dim}"
+                ) from None
+        raise
+
+
+def _reshape_problem(sizes: tuple[int, ...], numel: int) -> str:
+    """Why ``sizes`` is not a shape for ``numel`` elements, in PyTorch's words."""
+    if sizes.count(-1) > 1:
+        return f"only one dimension can be inferred (shape {list(sizes)})"
+    for size in sizes:
+        if size < -1:
+            return f"invalid shape dimension {size} (shape {list(sizes)})"
+    return f"shape '{list(sizes)}' is invalid for input of size {numel}"
 
 
 def _offsets(sizes: Sequence[int]) -> Iterator[tuple[int, int]]:

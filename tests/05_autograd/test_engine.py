@@ -295,3 +295,31 @@ def test_no_grad_decorates_without_parentheses():
 
     assert not doubled(weight).requires_grad
     assert tinytorch.is_grad_enabled()
+
+
+def test_inference_mode_as_context_manager_and_decorator():
+    w = tinytorch.ones(2, requires_grad=True)
+    with tinytorch.inference_mode():
+        assert not (w * 2).requires_grad and not tinytorch.is_grad_enabled()
+    assert (w * 2).requires_grad
+
+    @tinytorch.inference_mode
+    def bare(x):
+        return x * 2
+
+    @tinytorch.inference_mode()
+    def called(x):
+        return x * 2
+
+    assert not bare(w).requires_grad and not called(w).requires_grad
+    assert tinytorch.is_grad_enabled() and (w * 2).requires_grad
+
+
+def test_inference_mode_false_keeps_the_current_mode():
+    w = tinytorch.ones(2, requires_grad=True)
+    with tinytorch.inference_mode(False):
+        assert (w * 2).requires_grad
+    with tinytorch.no_grad(), tinytorch.inference_mode(False):
+        assert not (w * 2).requires_grad
+    with tinytorch.inference_mode(), tinytorch.enable_grad():
+        assert (w * 2).requires_grad

@@ -1,5 +1,8 @@
 """Samplers: SequentialSampler, RandomSampler, BatchSampler (module 08)."""
 
+import itertools
+import tracemalloc
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -52,6 +55,34 @@ def test_random_sampler_more_samples_than_data_chains_permutations() -> None:
     draws = list(RandomSampler(range(4), num_samples=10))
     assert sorted(draws[:4]) == sorted(draws[4:8]) == [0, 1, 2, 3]
     assert len(draws) == 10
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+def test_random_sampler_draws_lazily_for_any_num_samples(replacement) -> None:
+    """10^13 samples would take 74 GiB if drawn at once; the first batches need kilobytes."""
+    sampler = RandomSampler(range(1000), replacement=replacement, num_samples=10**13)
+    assert len(sampler) == 10**13
+    tracemalloc.start()
+    first = list(itertools.islice(sampler, 5000))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2**20, f"drawing 5000 indices used {peak} bytes"
+    assert len(first) == 5000 and set(first) <= set(range(1000))
+    if not replacement:
+        assert sorted(first[:1000]) == list(range(1000))
+
+
+def test_random_sampler_order_does_not_depend_on_draws_during_the_epoch() -> None:
+    def order(draw_between: bool) -> list[int]:
+        tinytorch.manual_seed(5)
+        indices = []
+        for index in RandomSampler(range(20), replacement=True, num_samples=40):
+            indices.append(index)
+            if draw_between:
+                tinytorch.rand(3)  # as dropout or augmentation would
+        return indices
+
+    assert order(draw_between=False) == order(draw_between=True)
 
 
 def test_random_sampler_replacement_must_be_bool() -> None:

@@ -94,3 +94,36 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
         global _grad_enabled
         _grad_enabled = self.previous  # decorating must not change the mode
         return super().__call__(function)
+
+
+class inference_mode(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Run a block (or a decorated function) for inference: no graph is recorded.
+
+    tinytorch has no separate inference tensors, so this is ``no_grad`` under PyTorch's name;
+    ``inference_mode(False)`` leaves recording as it is. Works as ``with inference_mode():``,
+    ``@inference_mode()`` and ``@inference_mode``.
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        context = super().__new__(cls)
+        if callable(mode):  # used as a decorator without parentheses
+            context.__init__(True)
+            return context(mode)
+        return context
+
+    def __init__(self, mode: bool = True) -> None:
+        self.inference = bool(mode)
+
+    def __enter__(self) -> None:
+        self.mode = _grad_enabled and not self.inference
+        super().__enter__()
+
+    def __call__(self, function: _F) -> _F:
+        inference = self.inference
+
+        @functools.wraps(function)
+        def run_in_mode(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(inference):
+                return function(*args, **kwargs)
+
+        return run_in_mode  # type: ignore[return-value]

@@ -28,6 +28,7 @@ from tinytorch.ops import loss as loss_ops
 from tinytorch.ops import normalization as norm_ops
 from tinytorch.ops import padding as padding_ops
 from tinytorch.ops import pooling as pool_ops
+from tinytorch.ops import shape as shape_ops
 from tinytorch.ops.activation import (
     gelu,
     leaky_relu,
@@ -590,9 +591,18 @@ def conv2d(
         steps = _ints(stride, 2, "stride", "conv2d")
         spread = _ints(dilation, 2, "dilation", "conv2d")
         pads = _conv_padding("conv2d", padding, tuple(batch.shape[2:]), kernel, steps, spread)
-        return conv_ops.Conv2d.apply(batch, weight, bias, steps, pads, spread, groups)
+        return _convolve(batch, weight, bias, steps, pads, spread, groups)
 
     return _unbatched("conv2d", input, 2, run)
+
+
+def _convolve(batch: Tensor, weight: Tensor, *settings: object) -> Tensor:
+    """``Conv2d.apply(batch, weight, *settings)``. An empty batch (N = 0) runs as one zero image
+    and keeps none of its result: the (0, O, OH, OW) output PyTorch gives, gradients included."""
+    if batch.shape[0] > 0:
+        return conv_ops.Conv2d.apply(batch, weight, *settings)
+    one_image = shape_ops.Cat.apply(0, batch, batch.new_zeros(1, *batch.shape[1:]))
+    return conv_ops.Conv2d.apply(one_image, weight, *settings)[:0]
 
 
 def conv1d(
@@ -615,7 +625,7 @@ def conv1d(
         steps = (1, *_ints(stride, 1, "stride", "conv1d"))
         spread = (1, *_ints(dilation, 1, "dilation", "conv1d"))
         pads = _conv_padding("conv1d", padding, batch.shape[2:], kernel[1:], steps[1:], spread[1:])
-        out = conv_ops.Conv2d.apply(
+        out = _convolve(
             batch.unsqueeze(2), weight.unsqueeze(2), bias, steps, ((0, 0), *pads), spread, groups
         )
         return out.squeeze(2)  # (N, O, 1, OL) -> (N, O, OL)

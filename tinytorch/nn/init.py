@@ -19,6 +19,7 @@ tensor::
 from __future__ import annotations
 
 import math
+import warnings
 
 from tinytorch.autograd.grad_mode import no_grad
 from tinytorch.random import Generator, rng
@@ -169,6 +170,9 @@ def kaiming_uniform_(
 
     ``a`` is the negative slope of the leaky_relu that follows (0: a plain ReLU).
     """
+    if tensor.numel() == 0:  # a layer with 0 inputs or outputs: nothing to draw, no fan
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
     # BEGIN SOLUTION 03
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / fan(tensor, mode))
@@ -184,6 +188,9 @@ def kaiming_normal_(
     generator: Generator | None = None,
 ) -> Tensor:
     """Normal with std = gain / sqrt(fan) (He 2015); ``a`` as in ``kaiming_uniform_``."""
+    if tensor.numel() == 0:  # a layer with 0 inputs or outputs: nothing to draw, no fan
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
     # BEGIN SOLUTION 03
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)

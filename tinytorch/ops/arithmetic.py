@@ -6,6 +6,8 @@ in the broadcast shape; the engine sums them back to each input's shape.
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
 from tinytorch.autograd.function import Context, Function
@@ -171,3 +173,73 @@ class MatMul(Function):
             grad_b = grad_b[..., 0] if ctx.saved_tensors[1].ndim == 1 else grad_b
         return grad_a, grad_b
         # END SOLUTION
+
+
+# ---------------------------------------------------------------------------- einsum
+# Not an exercise: the general form of matmul, for scripts that write products as equations.
+
+
+class Einsum(Function):
+    """out = ``np.einsum(equation, *operands)``: multiply the operands along the letters they
+    share and sum over the letters the output leaves out ("bij,bjk->bik" is batched matmul).
+
+    The gradient of operand k is the same kind of product: the output's gradient times every
+    other operand, summed onto k's letters. A letter only k has is broadcast (a ones vector
+    stands in for it); a letter k repeats ("ii") takes the gradient on the diagonal only (an
+    identity matrix joins the two positions). Called as ``Einsum.apply(equation, *operands)``
+    with an explicit output ("...->...").
+    """
+
+    @staticmethod
+    def forward(ctx: Context, equation: str, *operands: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(*operands)
+        ctx.equation = equation
+        return np.einsum(equation, *operands)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        inputs, output = ctx.equation.split("->")
+        terms = inputs.split(",")
+        grads = [
+            einsum_operand_gradient(grad, output, terms, ctx.saved_tensors, k) if needed else None
+            for k, needed in enumerate(ctx.needs_input_grad[1:])
+        ]
+        return (None, *grads)
+
+
+def einsum_operand_gradient(
+    grad: np.ndarray, output: str, terms: list[str], operands: tuple, k: int
+) -> np.ndarray:
+    """d loss / d operands[k] of ``einsum(",".join(terms) + "->" + output)`` (see Einsum)."""
+    unused = iter(sorted(set(string.ascii_letters) - set("".join(terms) + output)))
+    others = [term for i, term in enumerate(terms) if i != k]
+    factors_terms = [output, *others]
+    factors = [grad, *(operand for i, operand in enumerate(operands) if i != k)]
+    target, seen = "", set()
+    for letter, size in zip(terms[k].replace("...", ""), letter_sizes(terms[k], operands[k])):
+        if letter in seen:  # a repeated letter: a fresh one, tied to the first by the identity
+            fresh = next(unused)
+            factors_terms.append(letter + fresh)
+            factors.append(np.eye(size, dtype=grad.dtype))
+            letter = fresh
+        elif not any(letter in term for term in factors_terms):
+            factors_terms.append(letter)
+            factors.append(np.ones(size, dtype=grad.dtype))
+        seen.add(letter)
+        target += letter
+    if "..." in terms[k]:
+        if "..." not in output:
+            raise RuntimeError("einsum: backward needs '...' in the output when an input has it")
+        start = terms[k].index("...")
+        target = target[:start] + "..." + target[start:]
+    return np.einsum(",".join(factors_terms) + "->" + target, *factors)
+
+
+def letter_sizes(term: str, operand: np.ndarray) -> list[int]:
+    """The size of each letter of ``term`` in ``operand`` (dimensions under '...' skipped)."""
+    if "..." not in term:
+        return list(operand.shape)
+    before, after = term.split("...")
+    return list(operand.shape[: len(before)]) + list(
+        operand.shape[operand.ndim - len(after) :] if after else []
+    )

@@ -1,10 +1,15 @@
-"""Element-wise functions: exp, log, sqrt, sin, cos, abs, clamp, maximum, minimum, where.
+"""Element-wise functions: exp, log, sqrt, sin, cos, abs, clamp, maximum, minimum, where;
+after the exercises, the rest of the family (log10, trigonometric and hyperbolic functions,
+atan2, fmod, lerp, rounding).
 
 Each output element depends on the matching input element only, so each backward is the
 incoming gradient times the local derivative, element by element.
 """
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import numpy as np
 
@@ -224,3 +229,215 @@ class Cast(Function):
         # BEGIN SOLUTION 05
         return grad.astype(ctx.input_dtype), None
         # END SOLUTION
+
+
+# ---------------------------------------------------------------------------- more functions
+# The rest of PyTorch's element-wise math. Not exercises: each follows the pattern above, so an
+# ``Elementwise`` subclass states only the function and its derivative.
+
+
+class Elementwise(Function):
+    """out = f(a) element by element;  d out/d a = f'(a), given by ``derivative(a, out)``.
+
+    Subclasses define ``function`` (a NumPy ufunc) and ``derivative``.
+    """
+
+    function: np.ufunc
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = cls.function(a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx: Context, grad: np.ndarray) -> np.ndarray:
+        a, out = ctx.saved_tensors
+        return grad * cls.derivative(a, out)
+
+
+class Log10(Elementwise):
+    """out = log10(a);  d out/d a = 1 / (a ln 10)."""
+
+    function = np.log10
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return 1 / (a * math.log(10))
+
+
+class Log1p(Elementwise):
+    """out = ln(1 + a), exact for tiny a;  d out/d a = 1 / (1 + a)."""
+
+    function = np.log1p
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return 1 / (1 + a)
+
+
+class Expm1(Elementwise):
+    """out = e^a - 1, exact for tiny a;  d out/d a = e^a = out + 1."""
+
+    function = np.expm1
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return out + 1
+
+
+class Tan(Elementwise):
+    """out = tan(a);  d out/d a = 1 / cos^2(a) = 1 + out^2."""
+
+    function = np.tan
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return 1 + out * out
+
+
+class Asin(Elementwise):
+    """out = arcsin(a) for -1 <= a <= 1;  d out/d a = 1 / sqrt(1 - a^2)."""
+
+    function = np.arcsin
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return 1 / np.sqrt(1 - a * a)
+
+
+class Acos(Elementwise):
+    """out = arccos(a) for -1 <= a <= 1;  d out/d a = -1 / sqrt(1 - a^2)."""
+
+    function = np.arccos
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return -1 / np.sqrt(1 - a * a)
+
+
+class Atan(Elementwise):
+    """out = arctan(a);  d out/d a = 1 / (1 + a^2)."""
+
+    function = np.arctan
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return 1 / (1 + a * a)
+
+
+class Sinh(Elementwise):
+    """out = sinh(a) = (e^a - e^-a) / 2;  d out/d a = cosh(a)."""
+
+    function = np.sinh
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.cosh(a)
+
+
+class Cosh(Elementwise):
+    """out = cosh(a) = (e^a + e^-a) / 2;  d out/d a = sinh(a)."""
+
+    function = np.cosh
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.sinh(a)
+
+
+class Asinh(Elementwise):
+    """out = arsinh(a);  d out/d a = 1 / sqrt(a^2 + 1)."""
+
+    function = np.arcsinh
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return 1 / np.sqrt(a * a + 1)
+
+
+class Acosh(Elementwise):
+    """out = arcosh(a) for a >= 1;  d out/d a = 1 / sqrt((a - 1)(a + 1))."""
+
+    function = np.arccosh
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return 1 / np.sqrt((a - 1) * (a + 1))
+
+
+class Atanh(Elementwise):
+    """out = artanh(a) for -1 < a < 1;  d out/d a = 1 / (1 - a^2)."""
+
+    function = np.arctanh
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return 1 / (1 - a * a)
+
+
+class Atan2(Function):
+    """out = the angle of the point (b, a), in (-pi, pi];  with r^2 = a^2 + b^2:
+    d out/d a = b / r^2,  d out/d b = -a / r^2."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        scale = grad / (a * a + b * b)
+        return scale * b, -scale * a
+
+
+class Fmod(Function):
+    """out = a - trunc(a / b) * b, the remainder with the sign of ``a`` (C's fmod);
+    d out/d a = 1,  d out/d b = -trunc(a / b). ``b`` may be a plain number."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        grad_b = -grad * np.trunc(a / b) if ctx.needs_input_grad[1] else None
+        return grad, grad_b
+
+
+class Lerp(Function):
+    """out = start + weight * (end - start);
+    d out/d start = 1 - weight,  d out/d end = weight,  d out/d weight = end - start."""
+
+    @staticmethod
+    def forward(ctx: Context, start: np.ndarray, end: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(start, end, weight)
+        return start + weight * (end - start)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        start, end, weight = ctx.saved_tensors
+        grad_weight = grad * (end - start) if ctx.needs_input_grad[2] else None
+        return grad * (1 - weight), grad * weight, grad_weight
+
+
+class StepFunction(Function):
+    """out = ``compute(*inputs)`` for a function that is constant between jumps: floor, ceil,
+    round, trunc and division with rounding. Its derivative is 0 wherever it exists, so every
+    input gets a zero gradient (PyTorch defines it so, rather than leaving the graph)."""
+
+    @staticmethod
+    def forward(ctx: Context, compute: Any, *inputs: np.ndarray) -> np.ndarray:
+        ctx.input_shapes = [np.shape(value) for value in inputs]
+        return compute(*inputs)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        return (None, *(np.zeros(shape, grad.dtype) for shape in ctx.input_shapes))

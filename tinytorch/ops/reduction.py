@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, var, max/min over all elements, logsumexp.
+"""Reductions: sum, mean, var, max/min over all elements, logsumexp; after the exercises,
+prod, the running (cumulative) sums, products, extremes and logsumexp, and histogram counts.
 
 A reduction over axes ``dim`` removes them (or keeps them with size 1 when ``keepdim``).
 Backward first restores the reduced axes of the gradient as size 1 (``expand_reduced``) so it
@@ -144,3 +145,138 @@ class LogSumExp(Function):
         grad = np.reshape(grad, out.shape)
         return grad * np.exp(a - out), None, None
         # END SOLUTION
+
+
+# ---------------------------------------------------------------------------- more reductions
+# Products and running (cumulative) reductions along one axis. Not exercises.
+
+
+def exclusive_cumprod(a: np.ndarray, axis: int, reverse: bool = False) -> np.ndarray:
+    """The product of the elements strictly before each one along ``axis`` (after, if
+    ``reverse``); 1 for the first. Built from ``cumprod``, so zeros need no division."""
+    if reverse:
+        return np.flip(exclusive_cumprod(np.flip(a, axis), axis), axis)
+    shifted = np.concatenate(
+        [np.ones_like(np.take(a, [0], axis=axis)), np.take(a, range(a.shape[axis] - 1), axis)],
+        axis=axis,
+    )
+    return np.cumprod(shifted, axis=axis)
+
+
+class Prod(Function):
+    """out = the product of a along ``axis`` (all elements when None);
+    d out/d a_i = the product of the other elements, computed as (product of those before i)
+    times (product of those after i), which stays exact when some a_j are 0."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:
+        ctx.save_for_backward(a)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        return np.prod(a, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        (a,) = ctx.saved_tensors
+        axes = None if ctx.axis is None else (ctx.axis,)
+        grad = expand_reduced(grad, axes, ctx.keepdim)
+        rows = a.reshape(-1) if ctx.axis is None else a
+        axis = 0 if ctx.axis is None else ctx.axis
+        others = exclusive_cumprod(rows, axis) * exclusive_cumprod(rows, axis, reverse=True)
+        return grad * others.reshape(a.shape), None, None
+
+
+def reverse_cumsum(a: np.ndarray, axis: int) -> np.ndarray:
+    """out_i = sum of a_j for j >= i along ``axis``."""
+    return np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis)
+
+
+class CumSum(Function):
+    """out_i = a_0 + ... + a_i along ``axis``;  d loss/d a_j = sum over i >= j of grad_i."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int) -> np.ndarray:
+        ctx.axis = axis
+        return np.cumsum(a, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        return reverse_cumsum(grad, ctx.axis), None
+
+
+class CumProd(Function):
+    """out_i = a_0 * ... * a_i along ``axis``.
+
+    d loss/d a_j = sum over i >= j of grad_i * (product of a_k for k <= i, k != j)
+                 = P_j * R_j, with P_j = a_0 ... a_(j-1) and R_j = sum over i >= j of
+    grad_i * a_(j+1) ... a_i. R obeys R_j = grad_j + a_(j+1) R_(j+1), computed from the end;
+    no division, so zeros in ``a`` are handled exactly.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int) -> np.ndarray:
+        ctx.save_for_backward(a)
+        ctx.axis = axis
+        return np.cumprod(a, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        (a,) = ctx.saved_tensors
+        a_last, grad_last = np.moveaxis(a, ctx.axis, -1), np.moveaxis(grad, ctx.axis, -1)
+        tails = np.empty_like(grad_last)  # R_j for every j
+        running = np.zeros_like(grad_last[..., 0])
+        for j in reversed(range(a_last.shape[-1])):
+            if j + 1 < a_last.shape[-1]:
+                running = running * a_last[..., j + 1]
+            running = running + grad_last[..., j]
+            tails[..., j] = running
+        grad_a = exclusive_cumprod(a_last, -1) * tails
+        return np.moveaxis(grad_a, -1, ctx.axis), None
+
+
+def running_extremum_indices(a: np.ndarray, axis: int, largest: bool) -> np.ndarray:
+    """For each i along ``axis``: the index of max(a_0..a_i) (min if not ``largest``); the
+    last such index on ties, as PyTorch's ``cummax``/``cummin``. An element is a new running
+    extreme exactly where it equals the running extreme; the latest such position wins."""
+    accumulate = np.maximum.accumulate if largest else np.minimum.accumulate
+    running = accumulate(a, axis=axis)
+    positions = np.arange(a.shape[axis]).reshape([-1 if d == axis else 1 for d in range(a.ndim)])
+    is_new = a == running
+    return np.maximum.accumulate(np.where(is_new, positions, 0), axis=axis).astype(np.int64)
+
+
+class LogCumSumExp(Function):
+    """out_i = log(e^a_0 + ... + e^a_i) along ``axis``, by ``logaddexp`` one step at a time
+    (no overflow, no underflow of early terms). d out_i/d a_j = e^(a_j - out_i) for j <= i, so
+
+        d loss/d a_j = e^a_j * sum over i >= j of grad_i e^(-out_i).
+
+    The sum is formed in log space, separately for positive and negative ``grad``.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int) -> np.ndarray:
+        out = np.logaddexp.accumulate(a, axis=axis)
+        ctx.save_for_backward(a, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        a, out = ctx.saved_tensors
+        total = np.zeros_like(a)
+        with np.errstate(divide="ignore"):
+            for sign in (1, -1):
+                log_part = np.log(np.maximum(sign * grad, 0)) - out
+                flipped = np.flip(log_part, ctx.axis)
+                log_tail = np.flip(np.logaddexp.accumulate(flipped, axis=ctx.axis), ctx.axis)
+                total += sign * np.exp(a + log_tail)
+        return total, None
+
+
+def histogram_counts(a: np.ndarray, bins: int, low: float, high: float) -> np.ndarray:
+    """How many elements of ``a`` fall in each of ``bins`` equal bins over [low, high]
+    (PyTorch's ``histc``): bin = floor((x - low) * bins / (high - low)); x == high goes in
+    the last bin; elements outside [low, high] are not counted."""
+    values = a[(a >= low) & (a <= high)].astype(np.float64)
+    positions = np.floor((values - low) * bins / (high - low)).astype(np.int64)
+    return np.bincount(np.minimum(positions, bins - 1), minlength=bins)

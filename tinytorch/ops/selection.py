@@ -1,4 +1,5 @@
-"""Choosing elements: ``topk`` (the k largest or smallest) and ``multinomial`` (random draws).
+"""Choosing elements: ``topk`` (the k largest or smallest), ``sort`` and ``multinomial``
+(random draws).
 
 Both are what text generation needs: keep the k most likely tokens, then sample one of them.
 These helpers work on arrays and pick *positions*; ``Tensor.topk`` gathers the values at
@@ -30,6 +31,13 @@ def topk_indices(a: np.ndarray, k: int, axis: int, largest: bool) -> np.ndarray:
         )
     order = np.argsort(np.take_along_axis(keys, best, axis=axis), axis=axis, kind="stable")
     return np.take_along_axis(best, order, axis=axis).astype(np.int64)
+
+
+def sort_indices(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """The positions that sort ``a`` along ``axis`` (largest first if ``descending``); equal
+    elements keep their order (a stable sort)."""
+    keys = a.astype(np.int64) if a.dtype.kind in "ub" else a
+    return np.argsort(-keys if descending else keys, axis=axis, kind="stable").astype(np.int64)
 
 
 def sample_categories(

@@ -1,4 +1,5 @@
-"""Shape and indexing: reshape, permute, expand, repeat, cat, indexing, gather.
+"""Shape and indexing: reshape, permute, expand, repeat, cat, indexing, gather; after the
+exercises, flip, roll, diagonal, scatter and scatter_reduce.
 
 These move elements without changing them, so each backward moves the gradient back to where
 its element came from. Reshape, permute, expand and basic slicing return NumPy views: no copy.
@@ -221,3 +222,182 @@ class IndexPut(Function):
             grad_a[ctx.index] = 0
         grad_value = grad[ctx.index] if ctx.needs_input_grad[2] else None
         return grad_a, None, grad_value
+
+
+# ---------------------------------------------------------------------------- more moves
+# Flipping, rolling, diagonals and scattering. Not exercises: each moves elements, and its
+# backward moves the gradient back, like the ops above.
+
+
+class Flip(Function):
+    """out = a reversed along ``axes`` (a copy, as in PyTorch);  the gradient is flipped back."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        ctx.axes = axes
+        return np.flip(a, axes).copy()
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        return np.flip(grad, ctx.axes), None
+
+
+class Roll(Function):
+    """out = a shifted by ``shifts`` along ``axes``, wrapping around (all elements, flattened,
+    when ``axes`` is None);  the gradient is rolled back by -shifts."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, shifts: tuple[int, ...], axes: Any) -> np.ndarray:
+        ctx.shifts, ctx.axes = shifts, axes
+        return np.roll(a, shifts, axes)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        return np.roll(grad, tuple(-shift for shift in ctx.shifts), ctx.axes), None, None
+
+
+class Diagonal(Function):
+    """out[..., i] = a[..., i, i + offset] over the axes ``axis1``, ``axis2`` (PyTorch's
+    ``diagonal``: those two axes are removed and the diagonal becomes the last axis);
+    the gradient is written back onto the same diagonal of zeros."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, offset: int, axis1: int, axis2: int) -> np.ndarray:
+        ctx.input_shape, ctx.offset, ctx.axes = a.shape, offset, (axis1, axis2)
+        return np.diagonal(a, offset, axis1, axis2).copy()
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        grad_a = np.zeros(ctx.input_shape, grad.dtype)
+        steps = np.arange(grad.shape[-1])
+        rows, columns = steps + max(-ctx.offset, 0), steps + max(ctx.offset, 0)
+        np.moveaxis(grad_a, ctx.axes, (-2, -1))[..., rows, columns] = grad
+        return grad_a, None, None, None
+
+
+class Scatter(Function):
+    """out = a copy of a with out[index[i][j]][j] = src[i][j] for dim 0 (likewise for any
+    dim); ``src`` may be a plain number. The gradient of a is zero where something was written;
+    src[i][j] gets the gradient of the place it went to."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dim: int, index: np.ndarray, src: Any) -> np.ndarray:
+        ctx.positions = along_axis_index(index, dim)
+        ctx.src_shape = np.shape(src)
+        out = a.copy()
+        out[ctx.positions] = source_part(src, index.shape)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        grad_a = grad.copy()
+        grad_a[ctx.positions] = 0
+        grad_src = pad_to(grad[ctx.positions], ctx.src_shape) if ctx.needs_input_grad[3] else None
+        return grad_a, None, None, grad_src
+
+
+def source_part(src: Any, index_shape: tuple[int, ...]) -> Any:
+    """The part of ``src`` that ``scatter`` reads: its leading block of ``index_shape``."""
+    if np.ndim(src) == 0:
+        return src
+    return src[tuple(slice(0, size) for size in index_shape)]
+
+
+def pad_to(part: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``part`` in the leading block of zeros of ``shape`` (the inverse of ``source_part``)."""
+    if part.shape == shape:
+        return part
+    full = np.zeros(shape, part.dtype)
+    full[tuple(slice(0, size) for size in part.shape)] = part
+    return full
+
+
+REDUCERS = {"sum": np.add, "prod": np.multiply, "mean": np.add, "amax": np.maximum,
+            "amin": np.minimum}  # fmt: skip
+
+
+def reduction_start(reduce: str, dtype: np.dtype) -> Any:
+    """The value a reduction starts from (0 for sums, 1 for products, the lowest or highest
+    value of ``dtype`` for amax and amin)."""
+    if reduce in ("amax", "amin") and dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if reduce in ("amax", "amin"):
+        return np.iinfo(dtype).min if reduce == "amax" else np.iinfo(dtype).max
+    return 1 if reduce == "prod" else 0
+
+
+class ScatterReduce(Function):
+    """out = a with each src[i][j] combined into out[index[i][j]][j] (dim 0) by ``reduce``:
+    'sum', 'prod', 'mean', 'amax' or 'amin'. With ``include_self=False`` the places written to
+    start from the src values alone. Places not written to keep a.
+
+    Backward, with g the gradient of out and t the place each src element went to:
+    sum: a gets g (0 where not included), src gets g[t]; mean: both get g / count;
+    prod: each factor gets g times the product of the other factors of its place;
+    amax/amin: the gradient is shared evenly by the elements equal to the result.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Context,
+        a: np.ndarray,
+        dim: int,
+        index: np.ndarray,
+        src: np.ndarray,
+        reduce: str,
+        include_self: bool,
+    ) -> np.ndarray:
+        positions = along_axis_index(index, dim)
+        ctx.src_shape = src.shape
+        src = source_part(src, index.shape)
+        kept = np.ones(a.shape, bool)  # the elements of a that take part
+        if not include_self:
+            kept[positions] = False
+        out = np.where(kept, a, reduction_start(reduce, a.dtype)).astype(a.dtype)
+        REDUCERS[reduce].at(out, positions, src)
+        count = kept.astype(a.dtype)
+        np.add.at(count, positions, 1)
+        if reduce == "mean":
+            divide = np.true_divide if a.dtype.kind == "f" else np.floor_divide
+            out = divide(out, np.maximum(count, 1)).astype(a.dtype)
+        ctx.save_for_backward(a, src, out, count, kept)
+        ctx.positions, ctx.reduce = positions, reduce
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        a, src, out, count, kept = ctx.saved_tensors
+        positions = ctx.positions
+        if ctx.reduce in ("sum", "mean"):
+            share = grad / count if ctx.reduce == "mean" else grad
+            grad_a, grad_src = share * kept, share[positions]
+        elif ctx.reduce == "prod":
+            others_a, others_src = product_of_others(a, src, out, kept, positions)
+            grad_a, grad_src = grad * others_a, grad[positions] * others_src
+        else:
+            src_ties, a_ties = src == out[positions], a == out
+            ties = a_ties.astype(grad.dtype)  # as in PyTorch, left-out elements count too
+            np.add.at(ties, positions, src_ties)
+            share = grad / np.maximum(ties, 1)
+            grad_a, grad_src = share * a_ties * kept, share[positions] * src_ties
+        return grad_a, None, None, pad_to(grad_src, ctx.src_shape), None, None
+
+
+def product_of_others(
+    a: np.ndarray, src: np.ndarray, out: np.ndarray, kept: np.ndarray, positions: tuple
+) -> tuple[np.ndarray, np.ndarray]:
+    """For ``scatter_reduce(..., 'prod')``: for each factor of each place, the product of the
+    place's other factors. Without zeros that is out / factor; a place with one zero factor
+    gives that factor the product of the non-zero ones and the others 0; with two zeros, 0."""
+    nonzero_product = np.where(kept & (a != 0), a, 1).astype(out.dtype)
+    np.multiply.at(nonzero_product, positions, np.where(src != 0, src, 1))
+    zeros = (kept & (a == 0)).astype(np.int64)
+    np.add.at(zeros, positions, src == 0)
+
+    def others(factor: np.ndarray, place: Any) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            without_zero = np.where(zeros[place] == 0, out[place] / factor, 0)
+        alone = np.where(zeros[place] == 1, nonzero_product[place], 0)
+        return np.where(factor == 0, alone, without_zero)
+
+    return others(a, ...) * kept, others(src, positions)

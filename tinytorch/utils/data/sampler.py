@@ -14,7 +14,11 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator, Sized
 
+import numpy as np
+
 from tinytorch.random import Generator, rng
+
+DRAW_BLOCK = 4096  # indices drawn at once by RandomSampler with replacement
 
 
 class Sampler:
@@ -87,14 +91,21 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        n, numpy_rng = len(self.data_source), rng(self.generator)
-        if self.replacement:
-            indices = numpy_rng.integers(0, n, size=self.num_samples)
-        else:
-            permutations = math.ceil(self.num_samples / n)
-            indices = [numpy_rng.permutation(n) for _ in range(permutations)]
-            indices = itertools.chain.from_iterable(indices)
-        return itertools.islice(map(int, indices), self.num_samples)
+        """The epoch's indices, drawn lazily a block at a time: memory stays small for any
+        ``num_samples``. One seed is drawn from ``generator`` when the epoch starts (as in
+        PyTorch), so the order does not depend on other draws made during the epoch."""
+        epoch_seed = int(rng(self.generator).integers(2**63))
+        return itertools.islice(self._draws(np.random.default_rng(epoch_seed)), self.num_samples)
+
+    def _draws(self, epoch_rng: np.random.Generator) -> Iterator[int]:
+        """Endless indices: blocks of independent draws, or one permutation after another."""
+        n = len(self.data_source)
+        while True:
+            if self.replacement:
+                block = epoch_rng.integers(0, n, size=min(self.num_samples, DRAW_BLOCK))
+            else:
+                block = epoch_rng.permutation(n)
+            yield from map(int, block)
 
     def __len__(self) -> int:
         return self.num_samples
