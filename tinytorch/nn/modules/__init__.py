@@ -1,19 +1,22 @@
 """The layers: one file per family, as in ``torch.nn.modules``."""
 
 from tinytorch.nn.modules.activation import (
+    CELU,
     GELU,
+    Hardtanh,
     LeakyReLU,
     LogSoftmax,
     ReLU,
     Sigmoid,
     SiLU,
     Softmax,
+    Softplus,
     Tanh,
 )
 from tinytorch.nn.modules.attention import MultiheadAttention
 from tinytorch.nn.modules.container import ModuleDict, ModuleList, Sequential
-from tinytorch.nn.modules.conv import Conv1d, Conv2d
-from tinytorch.nn.modules.dropout import Dropout
+from tinytorch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from tinytorch.nn.modules.dropout import Dropout, Dropout2d
 from tinytorch.nn.modules.flatten import Flatten
 from tinytorch.nn.modules.linear import Identity, Linear
 from tinytorch.nn.modules.loss import (
@@ -23,6 +26,7 @@ from tinytorch.nn.modules.loss import (
     L1Loss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from tinytorch.nn.modules.module import Module
 from tinytorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
@@ -68,4 +72,11 @@ __all__ = [
     "Tanh",
     "TransformerEncoder",
     "TransformerEncoderLayer",
+    "CELU",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "Dropout2d",
+    "Hardtanh",
+    "SmoothL1Loss",
+    "Softplus",
 ]
