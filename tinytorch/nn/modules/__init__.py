@@ -32,6 +32,7 @@ from tinytorch.nn.modules.module import Module
 from tinytorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinytorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinytorch.nn.modules.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
+from tinytorch.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from tinytorch.nn.modules.sparse import Embedding
 from tinytorch.nn.modules.transformer import TransformerEncoder, TransformerEncoderLayer
 
@@ -79,4 +80,11 @@ __all__ = [
     "Hardtanh",
     "SmoothL1Loss",
     "Softplus",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
 ]
