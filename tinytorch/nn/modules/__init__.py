@@ -34,7 +34,13 @@ from tinytorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinytorch.nn.modules.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from tinytorch.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from tinytorch.nn.modules.sparse import Embedding
-from tinytorch.nn.modules.transformer import TransformerEncoder, TransformerEncoderLayer
+from tinytorch.nn.modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -87,4 +93,7 @@ __all__ = [
     "RNN",
     "RNNBase",
     "RNNCell",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
 ]
