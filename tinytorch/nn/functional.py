@@ -1115,7 +1115,7 @@ def _transpose_geometry(
                 f"dilation={values['dilation']}"
             )
     kernel = tuple(weight.shape[2:])
-    for size, step, pad, extra, spread, k in zip(
+    for size, step, crop, extra, spread, k in zip(
         input.shape[2:],
         values["stride"],
         values["padding"],
@@ -1123,7 +1123,7 @@ def _transpose_geometry(
         values["dilation"],
         kernel,
     ):
-        if (size - 1) * step - 2 * pad + spread * (k - 1) + extra + 1 <= 0:
+        if (size - 1) * step - 2 * crop + spread * (k - 1) + extra + 1 <= 0:
             raise RuntimeError(
                 f"{op}: input of shape {tuple(input.shape)} gives a non-positive output size "
                 f"with padding {values['padding']}; use less padding"

@@ -32,7 +32,16 @@ from tinytorch.nn.modules.module import Module
 from tinytorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinytorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinytorch.nn.modules.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
-from tinytorch.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from tinytorch.nn.modules.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)
 from tinytorch.nn.modules.sparse import Embedding
 from tinytorch.nn.modules.transformer import (
     Transformer,
@@ -93,6 +102,7 @@ __all__ = [
     "RNN",
     "RNNBase",
     "RNNCell",
+    "RNNCellBase",
     "Transformer",
     "TransformerDecoder",
     "TransformerDecoderLayer",

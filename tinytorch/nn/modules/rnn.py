@@ -181,6 +181,10 @@ class RNNBase(Module):
                     parameter = Parameter(empty(*shape, dtype=dtype, device=device))
                     self.register_parameter(f"{kind}{suffix}", parameter)
 
+    def flatten_parameters(self) -> None:
+        """Does nothing: PyTorch packs the weights into one block for cuDNN; tinytorch never
+        needs to. Kept so that scripts calling it run unchanged."""
+
     def _suffixes(self, layer: int) -> list[str]:
         return [f"_l{layer}", f"_l{layer}_reverse"][: self.num_directions]
 
