@@ -218,3 +218,25 @@ def test_errors_and_repr() -> None:
         lambda lib: lib.nn.RNNCell(3, 4, nonlinearity="relu"),
     ):
         assert repr(make(tinytorch)) == repr(make(torch))
+
+
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_recurrent_classifier_learns(kind: str) -> None:
+    """Whether a sequence of +-1 sums to more than 0: the network must count over time."""
+    data = np.random.default_rng(1).choice([-1.0, 1.0], (128, 7, 1)).astype(np.float32)
+    labels = tinytorch.tensor((data.sum(axis=(1, 2)) > 0).astype(np.int64))
+    recurrent = getattr(nn, kind)(1, 8, batch_first=True)
+    head = nn.Linear(8, 2)
+    optimizer = tinytorch.optim.Adam([*recurrent.parameters(), *head.parameters()], lr=0.05)
+
+    def scores() -> tinytorch.Tensor:
+        _, state = recurrent(tinytorch.tensor(data))
+        last_hidden = state[0] if kind == "LSTM" else state
+        return head(last_hidden[-1])  # (N, 2) from the last layer's final h
+
+    for _ in range(40):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(scores(), labels).backward()
+        optimizer.step()
+    accuracy = (scores().argmax(1).numpy() == labels.numpy()).mean()
+    assert accuracy >= 0.95
