@@ -23,6 +23,7 @@ import numpy as np
 from tinytorch.ops import attention as attention_ops
 from tinytorch.ops import conv as conv_ops
 from tinytorch.ops import embedding as embedding_ops
+from tinytorch.ops import interpolation as interpolation_ops
 from tinytorch.ops import linear as linear_ops
 from tinytorch.ops import loss as loss_ops
 from tinytorch.ops import normalization as norm_ops
@@ -30,13 +31,16 @@ from tinytorch.ops import padding as padding_ops
 from tinytorch.ops import pooling as pool_ops
 from tinytorch.ops import shape as shape_ops
 from tinytorch.ops.activation import (
+    celu,
     gelu,
+    hardtanh,
     leaky_relu,
     log_softmax,
     relu,
     sigmoid,
     silu,
     softmax,
+    softplus,
     tanh,
 )
 from tinytorch.random import rng
@@ -69,6 +73,16 @@ __all__ = [
     "silu",
     "softmax",
     "tanh",
+    "celu",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "dropout2d",
+    "hardtanh",
+    "interpolate",
+    "normalize",
+    "one_hot",
+    "smooth_l1_loss",
+    "softplus",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -873,3 +887,335 @@ def pad(
                 f"between 0 and {limit}; pad less or use mode='constant'"
             )
     return padding_ops.IndexPad.apply(input, widths, mode)
+
+
+# ---------------------------------------------------------------------- more of torch.nn.functional
+def smooth_l1_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """Huber-like loss of d = input - target: 0.5 d^2 / beta where |d| < beta, else
+    |d| - 0.5 beta. Quadratic near 0 (smooth gradient), linear far away (robust to
+    outliers); ``beta=0`` is ``l1_loss``. Example:
+    ``F.smooth_l1_loss(torch.tensor([0.5, 3.]), torch.zeros(2))`` is (0.125 + 2.5) / 2.
+    """
+    _check_reduction("smooth_l1_loss", reduction)
+    if beta < 0:
+        raise RuntimeError(
+            f"smooth_l1_loss does not support negative values for beta, got beta={beta}"
+        )
+    _check_broadcast("smooth_l1_loss", input, target)
+    return loss_ops.SmoothL1.apply(input, target, beta, reduction)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (*) as int64 one-hot vectors (*, num_classes): out[..., tensor[...]] = 1.
+
+    ``num_classes=-1`` takes the largest index plus one. Example:
+    ``F.one_hot(torch.tensor([2, 0]), 3)`` is [[0, 0, 1], [1, 0, 0]].
+    """
+    indices = tensor._data
+    if indices.dtype != np.int64:
+        raise RuntimeError(
+            f"one_hot is only applicable to index tensor of type LongTensor (int64), got "
+            f"{tensor.dtype}; convert with tensor.long()"
+        )
+    if num_classes == -1:
+        if indices.size == 0:
+            raise RuntimeError("one_hot: can not infer total number of classes from empty tensor")
+        num_classes = int(indices.max()) + 1
+    if indices.size and indices.min() < 0:
+        raise RuntimeError(f"one_hot: class values must be non-negative, got {indices.min()}")
+    if indices.size and indices.max() >= num_classes:
+        raise RuntimeError(
+            f"one_hot: class values must be smaller than num_classes={num_classes}, got "
+            f"{indices.max()}"
+        )
+    return Tensor._from_array((indices[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def normalize(
+    input: Tensor,  # noqa: A002
+    p: float = 2.0,
+    dim: int = 1,
+    eps: float = 1e-12,
+    out: Tensor | None = None,
+) -> Tensor:
+    """input / max(||input||_p, eps) along ``dim``: every vector scaled to p-norm 1 (a zero
+    vector stays zero). Example: ``F.normalize(torch.tensor([[3., 4.]]))`` is [[0.6, 0.8]].
+    """
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
+    ndim = max(input.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(
+            f"normalize: dimension out of range (expected to be in range of [{-ndim}, "
+            f"{ndim - 1}], but got {dim})"
+        )
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"normalize: expected a floating-point input, got {input.dtype}")
+    axis = dim % ndim if input.ndim else None
+    return norm_ops.Normalize.apply(input, p, axis, eps)
+
+
+INTERPOLATE_MODES = {  # mode -> the input dims it accepts (N, C and 1-3 spatial dims)
+    "nearest": (3, 4, 5),
+    "nearest-exact": (3, 4, 5),
+    "linear": (3,),
+    "bilinear": (4,),
+    "trilinear": (5,),
+}
+
+
+def interpolate(
+    input: Tensor,  # noqa: A002
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """Resize input (N, C, *spatial) to ``size`` or by ``scale_factor`` -> (N, C, *size).
+
+    Modes: 'nearest' (copy the pixel at floor(i * in / out)), 'nearest-exact' (the nearest
+    centre), 'linear' (3-D), 'bilinear' (4-D), 'trilinear' (5-D): weighted means of the two
+    nearest pixels per dim. ``align_corners=True`` maps the corner pixels' centres onto each
+    other; otherwise pixels are squares (half-pixel centres). Given ``scale_factor``, the
+    output size is floor(in * scale_factor), and the source coordinates use the factor itself
+    unless ``recompute_scale_factor=True``. Example:
+    ``F.interpolate(x, scale_factor=2, mode='bilinear')`` doubles H and W.
+    """
+    name = "interpolate"
+    spatial = input.ndim - 2
+    if mode not in INTERPOLATE_MODES:
+        raise NotImplementedError(
+            f"{name}: mode {mode!r} is not supported; use one of {tuple(INTERPOLATE_MODES)}"
+        )
+    if input.ndim not in INTERPOLATE_MODES[mode]:
+        raise NotImplementedError(
+            f"{name}: got {input.ndim}D input, but {mode} mode needs "
+            f"{' or '.join(f'{d}D' for d in INTERPOLATE_MODES[mode])} input (N, C, *spatial)"
+        )
+    if align_corners is not None and mode.startswith("nearest"):
+        raise ValueError(
+            f"{name}: align_corners option can only be set with the interpolating modes: "
+            f"linear | bilinear | trilinear (got mode {mode!r})"
+        )
+    if antialias:
+        raise NotImplementedError(f"{name}: antialias=True is not supported by tinytorch")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{name}: only one of size or scale_factor should be defined")
+    in_sizes = tuple(input.shape[2:])
+    if size is not None:
+        out_sizes = _ints(size, spatial, "size", name)
+        scales = [i / o for i, o in zip(in_sizes, out_sizes)]
+    else:
+        factors = (
+            (scale_factor,) * spatial
+            if isinstance(scale_factor, (int, float))
+            else tuple(scale_factor)
+        )
+        if len(factors) != spatial:
+            raise ValueError(
+                f"{name}: scale_factor {scale_factor!r} must be one number or {spatial} "
+                f"numbers, one per spatial dim of input {tuple(input.shape)}"
+            )
+        out_sizes = tuple(math.floor(i * f) for i, f in zip(in_sizes, factors))
+        scales = [
+            i / o if recompute_scale_factor else 1 / f
+            for i, o, f in zip(in_sizes, out_sizes, factors)
+        ]
+    if min(out_sizes) <= 0 or min(in_sizes) <= 0:
+        raise ValueError(
+            f"{name}: input {tuple(input.shape)} and output sizes {out_sizes} must be positive"
+        )
+    kind = mode if mode.startswith("nearest") else "linear"
+    matrices = [
+        interpolation_ops.resize_matrix(i, o, s, kind, bool(align_corners))
+        for i, o, s in zip(in_sizes, out_sizes, scales)
+    ]
+    return interpolation_ops.Resize.apply(input, matrices)
+
+
+def dropout2d(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero whole channels: each (n, c) plane of input (N, C, H, W) with probability ``p``,
+    the others scaled by 1 / (1 - p). Neighbouring pixels are correlated, so dropping single
+    pixels barely regularises a convolutional net; dropping feature maps does.
+
+    A 3-D input is read as (N, C, L), as PyTorch does today (with its warning).
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"dropout2d: feature dropout requires at least 2 dimensions in the input, got "
+            f"shape {tuple(input.shape)}"
+        )
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+            "is the channel dim.",
+            stacklevel=2,
+        )
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = rng().random(input.shape[:2] + (1,) * (input.ndim - 2)) >= p
+    return input * Tensor._from_array(keep.astype(input._data.dtype) / (1 - p))
+
+
+def _transpose_geometry(
+    op: str,
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None,
+    groups: int,
+    settings: dict[str, int | Sequence[int]],
+    dims: int,
+) -> dict[str, tuple[int, ...]]:
+    """Check a batched transposed convolution; returns stride, padding, output_padding and
+    dilation as ``dims`` ints each."""
+    if weight.ndim != dims + 2:
+        raise RuntimeError(
+            f"{op}: weight must have shape (in_channels, out_channels / groups, *kernel) with "
+            f"{dims} kernel dims, got {tuple(weight.shape)}"
+        )
+    if groups < 1 or weight.shape[0] % groups:
+        raise RuntimeError(
+            f"{op}: groups={groups} must be positive and divide in_channels, the first "
+            f"dimension of weight {tuple(weight.shape)}"
+        )
+    if input.shape[1] != weight.shape[0]:
+        raise RuntimeError(
+            f"{op}: input of shape {tuple(input.shape)} has {input.shape[1]} channels but "
+            f"weight of shape {tuple(weight.shape)} expects {weight.shape[0]} "
+            f"(weight.shape[0]); fix in_channels"
+        )
+    out_channels = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise RuntimeError(
+            f"{op}: bias of shape {tuple(bias.shape)} must have shape ({out_channels},)"
+        )
+    if input.dtype != weight.dtype:
+        raise RuntimeError(
+            f"{op}: input is {input.dtype} but weight is {weight.dtype}; convert one of them"
+        )
+    values = {key: _ints(value, dims, key, op) for key, value in settings.items()}
+    if min(values["stride"]) < 1 or min(values["dilation"]) < 1:
+        raise RuntimeError(f"{op}: stride and dilation must be positive")
+    if min(values["padding"]) < 0 or min(values["output_padding"]) < 0:
+        raise RuntimeError(f"{op}: padding and output_padding must be non-negative")
+    for extra, step, spread in zip(
+        values["output_padding"], values["stride"], values["dilation"], strict=True
+    ):
+        if extra >= step and extra >= spread:
+            raise RuntimeError(
+                f"{op}: output padding must be smaller than either stride or dilation, but "
+                f"got output_padding={values['output_padding']}, stride={values['stride']}, "
+                f"dilation={values['dilation']}"
+            )
+    kernel = tuple(weight.shape[2:])
+    for size, step, crop, extra, spread, k in zip(
+        input.shape[2:],
+        values["stride"],
+        values["padding"],
+        values["output_padding"],
+        values["dilation"],
+        kernel,
+    ):
+        if (size - 1) * step - 2 * crop + spread * (k - 1) + extra + 1 <= 0:
+            raise RuntimeError(
+                f"{op}: input of shape {tuple(input.shape)} gives a non-positive output size "
+                f"with padding {values['padding']}; use less padding"
+            )
+    return values
+
+
+def conv_transpose2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    output_padding: int | Sequence[int] = 0,
+    groups: int = 1,
+    dilation: int | Sequence[int] = 1,
+) -> Tensor:
+    """2-D transposed convolution ("deconvolution") of input (N, C, H, W) or (C, H, W) with
+    weight (C, O / groups, kh, kw), plus bias (O,) -> (N, O, OH, OW),
+    OH = (H - 1) sh - 2 ph + dh (kh - 1) + oph + 1 (likewise OW).
+
+    The gradient of ``conv2d`` with respect to its input, used as a layer: each input pixel
+    paints a copy of the kernel, scaled by its value, ``stride`` pixels from its neighbour's.
+    With stride s it upsamples by s (decoders, GAN generators). Example:
+    ``F.conv_transpose2d(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2), stride=2)`` is a
+    (1, 1, 4, 4) tensor of ones.
+    """
+    settings = {
+        "stride": stride,
+        "padding": padding,
+        "output_padding": output_padding,
+        "dilation": dilation,
+    }
+
+    def run(batch: Tensor) -> Tensor:
+        geometry = _transpose_geometry("conv_transpose2d", batch, weight, bias, groups, settings, 2)
+        return conv_ops.ConvTranspose2d.apply(
+            batch,
+            weight,
+            bias,
+            geometry["stride"],
+            geometry["padding"],
+            geometry["output_padding"],
+            geometry["dilation"],
+            groups,
+        )
+
+    return _unbatched("conv_transpose2d", input, 2, run)
+
+
+def conv_transpose1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    output_padding: int | Sequence[int] = 0,
+    groups: int = 1,
+    dilation: int | Sequence[int] = 1,
+) -> Tensor:
+    """1-D transposed convolution of input (N, C, L) or (C, L) with weight (C, O / groups, k)
+    -> (N, O, OL), OL = (L - 1) s - 2 p + d (k - 1) + op + 1: the 2-D one on a height-1
+    signal."""
+    settings = {
+        "stride": stride,
+        "padding": padding,
+        "output_padding": output_padding,
+        "dilation": dilation,
+    }
+
+    def run(batch: Tensor) -> Tensor:
+        geometry = _transpose_geometry("conv_transpose1d", batch, weight, bias, groups, settings, 1)
+        out = conv_ops.ConvTranspose2d.apply(
+            batch.unsqueeze(2),
+            weight.unsqueeze(2),
+            bias,
+            (1, *geometry["stride"]),
+            (0, *geometry["padding"]),
+            (0, *geometry["output_padding"]),
+            (1, *geometry["dilation"]),
+            groups,
+        )
+        return out.squeeze(2)  # (N, O, 1, OL) -> (N, O, OL)
+
+    return _unbatched("conv_transpose1d", input, 1, run)

@@ -432,3 +432,86 @@ def log_softmax(
     if dtype is not None:
         input = input.to(dtype)  # noqa: A001
     return LogSoftmax.apply(input, softmax_axis(input.shape, dim, "log_softmax"))
+
+
+class Softplus(Function):
+    """out = log(1 + e^(beta a)) / beta, and a itself where beta a > threshold;
+    d out/d a = sigmoid(beta a) (1 above the threshold).
+
+    Computed as (max(beta a, 0) + log(1 + e^-|beta a|)) / beta, which never overflows.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+        scaled = a * beta
+        linear = scaled > threshold
+        smooth = (np.maximum(scaled, 0) + np.log1p(np.exp(-np.abs(scaled)))) / beta
+        ctx.save_for_backward(scaled, linear)
+        return np.where(linear, a, smooth).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        scaled, linear = ctx.saved_tensors
+        return grad * np.where(linear, 1, stable_sigmoid(scaled)), None, None
+
+
+class Hardtanh(Function):
+    """out = clamp(a, min_val, max_val);  d out/d a = 1 strictly between the bounds, else 0."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, min_val: float, max_val: float) -> np.ndarray:
+        ctx.save_for_backward((a > min_val) & (a < max_val))
+        return np.clip(a, min_val, max_val).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        (inside,) = ctx.saved_tensors
+        return grad * inside, None, None
+
+
+class CELU(Function):
+    """out = a for a > 0, alpha (e^(a / alpha) - 1) otherwise;
+    d out/d a = 1 for a > 0, e^(a / alpha) otherwise."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, alpha: float) -> np.ndarray:
+        positive = a > 0
+        exp_minus_one = np.expm1(np.minimum(a, 0) / alpha)  # min: no overflow for large a
+        ctx.save_for_backward(positive, exp_minus_one)
+        return np.where(positive, a, alpha * exp_minus_one).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        positive, exp_minus_one = ctx.saved_tensors
+        return grad * np.where(positive, 1, exp_minus_one + 1), None
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """A smooth ReLU: log(1 + e^(beta input)) / beta, and input itself where
+    beta * input > threshold (for numerical stability). Example: ``softplus(tensor([0.]))`` is
+    log 2 = 0.6931."""
+    return Softplus.apply(input, beta, threshold)
+
+
+def hardtanh(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
+    """input clamped to [min_val, max_val]; the gradient is 0 outside (and on) the bounds.
+    ``inplace`` is accepted; the result is a new tensor."""
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val} and "
+            f"max_val={max_val}"
+        )
+    return Hardtanh.apply(input, min_val, max_val)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Continuously differentiable ELU: max(0, x) + min(0, alpha (e^(x / alpha) - 1)).
+    ``inplace`` is accepted; the result is a new tensor."""
+    if alpha == 0:
+        raise RuntimeError("celu: alpha cannot be 0 for CELU (it divides by alpha)")
+    return CELU.apply(input, alpha)

@@ -265,3 +265,79 @@ class Conv2d(Function):
             grad_bias = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_weight, grad_bias, None, None, None, None
         # END SOLUTION
+
+
+class ConvTranspose2d(Function):
+    """The transposed convolution: the gradient of ``Conv2d`` with respect to its input,
+    used as a layer. x (N, C, H, W), W (C, O / g, kh, kw), b (O,) -> (N, O, OH, OW),
+    OH = (H - 1) sh - 2 ph + dh (kh - 1) + oph + 1 (likewise OW).
+
+    Every input pixel x[n, c, i, j] adds x[n, c, i, j] W[c, :, a, b] to the output at
+    (i sh + a dh - ph, j sw + b dw - pw): ``input_grad`` sums exactly that, tap by tap, into
+    the full (uncropped) output, which then loses ``padding`` on each side. Backward is the
+    convolution it transposes, run on the output gradient G padded back to full size Gp:
+        d x = conv(Gp, W),   d W[c, o, a, b] = sum x[n, c, i, j] Gp[n, o, i sh + a dh, ...],
+        d b = G summed.
+    ``output_padding`` adds rows and columns at the end that no input pixel reaches; it
+    only fixes the output size when several sizes map to the same input size.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Context,
+        x: np.ndarray,
+        weight: np.ndarray,
+        bias: np.ndarray | None,
+        stride: Pair,
+        padding: Pair,
+        output_padding: Pair,
+        dilation: Pair,
+        groups: int,
+    ) -> np.ndarray:
+        n, _, height, width = x.shape
+        kernel = weight.shape[2:]
+        full = tuple(
+            (size - 1) * s + d * (k - 1) + 1 + extra
+            for size, s, d, k, extra in zip(
+                (height, width), stride, dilation, kernel, output_padding
+            )
+        )
+        kernels = weight.reshape(groups, weight.shape[0] // groups, -1)  # (g, C/g, O/g * T)
+        out_channels = weight.shape[1] * groups
+        out = input_grad(
+            kernels,
+            batch_last_gradient(x, groups),
+            (n, out_channels, *full),
+            kernel,
+            stride,
+            dilation,
+        )
+        crop = ((padding[0], padding[0]), (padding[1], padding[1]))
+        out = np.ascontiguousarray(crop_spatial(out, crop))
+        if bias is not None:
+            out += bias.reshape(-1, 1, 1)
+        ctx.save_for_backward(x, kernels)
+        ctx.settings = (kernel, stride, crop, output_padding, dilation, weight.shape)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        x, kernels = ctx.saved_tensors
+        kernel, stride, crop, output_padding, dilation, weight_shape = ctx.settings
+        groups = kernels.shape[0]
+        n, _, height, width = x.shape
+        padded = pad_spatial(grad, crop)
+        # the rows and columns of output_padding reach no input pixel: leave them out
+        padded = padded[:, :, : padded.shape[2] - output_padding[0]]
+        padded = padded[:, :, :, : padded.shape[3] - output_padding[1]]
+        cols = grouped_columns(padded, kernel, stride, dilation, groups, False)  # (N, g, K, L)
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_x = np.matmul(kernels, cols).reshape(x.shape)  # (N, g, C/g, H * W)
+        if ctx.needs_input_grad[1]:
+            x_rows = x.reshape(n, groups, -1, height * width)  # (N, g, C/g, L)
+            grad_weight_t = np.matmul(x_rows, cols.swapaxes(-1, -2)).sum(axis=0)  # (g, C/g, K)
+            grad_weight = grad_weight_t.reshape(weight_shape)
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad.sum(axis=(0, 2, 3))
+        return grad_x, grad_weight, grad_bias, None, None, None, None, None

@@ -322,3 +322,35 @@ class BinaryCrossEntropyWithLogits(Function):
             grad_target = upstream * (extra - x)
         return grad_input, grad_target, None, None, None
         # END SOLUTION
+
+
+class SmoothL1(Function):
+    """Huber-like loss of d = input - target: 0.5 d^2 / beta where |d| < beta, else
+    |d| - 0.5 beta (plain L1 for beta = 0), reduced.
+    d loss/d input = d / beta where |d| < beta, else sign(d); d loss/d target is its negative.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Context,
+        input: np.ndarray,  # noqa: A002
+        target: np.ndarray,
+        beta: float,
+        reduction: str,
+    ) -> np.ndarray:
+        diff = input - target
+        quadratic = np.abs(diff) < beta
+        safe_beta = beta if beta > 0 else 1.0  # beta = 0: no element is quadratic
+        loss = np.where(quadratic, 0.5 * diff * diff / safe_beta, np.abs(diff) - 0.5 * beta)
+        ctx.save_for_backward(diff, quadratic)
+        ctx.settings = (safe_beta, reduction)
+        return reduce_loss(loss.astype(diff.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        diff, quadratic = ctx.saved_tensors
+        beta, reduction = ctx.settings
+        slope = np.where(quadratic, diff / beta, np.sign(diff))
+        grad_input = slope * unreduce_grad(grad, reduction, diff.size)
+        grad_target = -grad_input if ctx.needs_input_grad[1] else None
+        return grad_input, grad_target, None, None

@@ -191,3 +191,31 @@ class LayerNorm(Function):
             grad_bias = grad.sum(axis=leading)
         return grad_x, grad_weight, grad_bias, None, None
         # END SOLUTION
+
+
+class Normalize(Function):
+    """out = x / max(||x||_p, eps) along ``axis``: each vector scaled to p-norm 1.
+
+    With n = ||x||_p = (sum |x_i|^p)^(1/p), d = max(n, eps) and s = sum_i g_i x_i:
+
+        d loss / d x = g / d - [n > eps] s / d^2 * sign(x) |x|^(p-1) / n^(p-1)
+
+    (the second term is the gradient through the norm, which stops where eps takes over).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, p: float, axis: int, eps: float) -> np.ndarray:
+        norm = np.sum(np.abs(x) ** p, axis=axis, keepdims=True) ** (1 / p)
+        divisor = np.maximum(norm, eps)
+        ctx.save_for_backward(x, norm, divisor)
+        ctx.settings = (p, axis, eps)
+        return x / divisor
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        x, norm, divisor = ctx.saved_tensors
+        p, axis, eps = ctx.settings
+        through_norm = np.sum(grad * x, axis=axis, keepdims=True) / divisor**2 * (norm > eps)
+        safe_norm = np.where(norm > eps, norm, 1)
+        norm_slope = np.sign(x) * np.abs(x) ** (p - 1) / safe_norm ** (p - 1)
+        return grad / divisor - through_norm * norm_slope, None, None, None

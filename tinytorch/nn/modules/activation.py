@@ -114,3 +114,59 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softplus(Module):
+    """log(1 + e^(beta x)) / beta element-wise, linear above ``threshold``; see ``F.softplus``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """x clamped to [min_val, max_val] element-wise; see ``F.hardtanh``."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(
+                f"Hardtanh: min_val cannot be greater than max_val, got min_val={min_val} "
+                f"and max_val={max_val}"
+            )
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return ", ".join(
+            filter(
+                None,
+                [f"min_val={self.min_val}, max_val={self.max_val}", inplace_repr(self.inplace)],
+            )
+        )
+
+
+class CELU(Module):
+    """max(0, x) + min(0, alpha (e^(x / alpha) - 1)) element-wise; see ``F.celu``."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return ", ".join(filter(None, [f"alpha={self.alpha}", inplace_repr(self.inplace)]))

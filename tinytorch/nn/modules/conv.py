@@ -37,6 +37,8 @@ class _ConvNd(Module):
     """
 
     dims = 2
+    output_padding: tuple[int, ...] = ()
+    """Set by the transposed convolutions only."""
 
     def __init__(
         self,
@@ -116,6 +118,8 @@ class _ConvNd(Module):
         )
         if self.padding != (0,) * self.dims:
             text += f", padding={self.padding}"
+        if any(self.output_padding):
+            text += f", output_padding={self.output_padding}"
         if self.dilation != (1,) * self.dims:
             text += f", dilation={self.dilation}"
         if self.groups != 1:
@@ -152,3 +156,92 @@ class Conv1d(_ConvNd):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         x, padding = self._padded(input)
         return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """What ConvTranspose1d and ConvTranspose2d share. weight (in_channels,
+    out_channels / groups, *kernel_size): the weight of the convolution it transposes, whose
+    input channels are this layer's outputs. Initialised as PyTorch does (fan_in is
+    weight.shape[1] * prod(kernel_size)).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = 1,
+        padding: int | Sequence[int] = 0,
+        output_padding: int | Sequence[int] = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: int | Sequence[int] = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: dtypes.dtype | None = None,
+    ) -> None:
+        name = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int or a tuple of ints, got {padding!r}")
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            padding_mode, device, dtype,
+        )  # fmt: skip
+        self.output_padding = as_tuple(output_padding, self.dims)
+        shape = (in_channels, out_channels // groups, *self.kernel_size)
+        self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
+        self.reset_parameters()
+
+    def _output_padding(self, input: Tensor, output_size: Sequence[int] | None) -> tuple[int, ...]:  # noqa: A002
+        """``output_padding``, or what gives the requested ``output_size`` (its last dims)."""
+        if output_size is None:
+            return self.output_padding
+        wanted = tuple(output_size)[-self.dims :]
+        smallest = tuple(
+            (size - 1) * s - 2 * p + d * (k - 1) + 1
+            for size, s, p, d, k in zip(
+                input.shape[-self.dims :], self.stride, self.padding, self.dilation,
+                self.kernel_size,
+            )
+        )  # fmt: skip
+        extra = tuple(w - low for w, low in zip(wanted, smallest))
+        if len(wanted) != self.dims or any(not 0 <= e < s for e, s in zip(extra, self.stride)):
+            raise ValueError(
+                f"{type(self).__name__}: requested an output size of {tuple(output_size)}, but "
+                f"valid sizes range from {smallest} to "
+                f"{tuple(low + s - 1 for low, s in zip(smallest, self.stride))} (for an input "
+                f"of {tuple(input.shape)})"
+            )
+        return extra
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution: input (N, C_in, H, W) -> (N, C_out, OH, OW); see
+    ``F.conv_transpose2d``. ``output_size`` in ``forward`` picks ``output_padding``.
+
+    Example: ``nn.ConvTranspose2d(8, 4, 2, stride=2)(torch.zeros(1, 8, 7, 7)).shape`` is
+    (1, 4, 14, 14).
+    """
+
+    dims = 2
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:  # noqa: A002
+        return F.conv_transpose2d(
+            input, self.weight, self.bias, self.stride, self.padding,
+            self._output_padding(input, output_size), self.groups, self.dilation,
+        )  # fmt: skip
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution: input (N, C_in, L) -> (N, C_out, OL); see
+    ``F.conv_transpose1d``."""
+
+    dims = 1
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:  # noqa: A002
+        return F.conv_transpose1d(
+            input, self.weight, self.bias, self.stride, self.padding,
+            self._output_padding(input, output_size), self.groups, self.dilation,
+        )  # fmt: skip

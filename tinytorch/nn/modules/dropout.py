@@ -26,3 +26,11 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of input (N, C, H, W) with probability ``p`` in training mode and
+    scale the rest by 1 / (1 - p); see ``F.dropout2d``. Example: ``nn.Dropout2d(0.2)``."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout2d(input, self.p, self.training, self.inplace)
