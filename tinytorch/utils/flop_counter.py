@@ -226,9 +226,11 @@ class FlopCounterMode(Recorder):
             print(self.get_table())
 
     def _enter_module(self, module: Any, args: tuple) -> None:
+        """Name ``module`` (its class name, if no module seen before contains it) and every
+        module inside it by its path (``GPT.blocks.0.attn``), then make it a parent."""
         name = self._module_names.setdefault(id(module), type(module).__name__)
-        for child_name, child in module.named_children():
-            self._module_names.setdefault(id(child), f"{name}.{child_name}")
+        for path, inner in module.named_modules():
+            self._module_names.setdefault(id(inner), f"{name}.{path}")
         self._parents.append(name)
 
     def _exit_module(self, module: Any, args: tuple, output: Any) -> None:
