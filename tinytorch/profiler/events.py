@@ -141,7 +141,7 @@ class EventList(list):
 
         Columns: Name, Self CPU %, Self CPU, CPU total %, CPU total, CPU time avg, then CPU Mem
         and Self CPU Mem when profiling memory, # of Calls, Input Shapes when grouped by shape,
-        and Total FLOPs (scaled to K/M/G) when counting FLOPs.
+        and Total FLOPs (in the unit of the smallest count: K, M, G) when counting FLOPs.
         """
         rows = list(self)
         if sort_by is not None:
@@ -196,10 +196,11 @@ def format_memory(nbytes: int) -> str:
     return f"{nbytes} B"
 
 
-def flops_unit(largest: int) -> tuple[str, float]:
-    """The unit for a FLOPs column whose largest value is ``largest``: (name, divisor)."""
+def flops_unit(smallest: int) -> tuple[str, float]:
+    """The unit of a FLOPs column whose smallest nonzero value is ``smallest``, as PyTorch
+    picks it: (name, divisor). Example: 1920 -> ("KFLOPs", 1000.0)."""
     units = ("FLOPs", "KFLOPs", "MFLOPs", "GFLOPs", "TFLOPs", "PFLOPs")
-    power = min(int(math.log10(largest) // 3), len(units) - 1) if largest > 0 else 0
+    power = min(int(math.log10(smallest) // 3), len(units) - 1)
     return units[power], 1000.0**power
 
 
@@ -208,12 +209,14 @@ def format_table(events: EventList, rows: list, name_width: int, header: str | N
     self_total = sum(event.self_cpu_time_total for event in events)
     shares = max(self_total, 1e-9)
     with_shapes = any(row.input_shapes is not None for row in rows)
-    unit, divisor = flops_unit(max((row.flops for row in rows), default=0))
+    counted = [event.flops for event in events if event.flops > 0]
+    with_flops = events.with_flops and bool(counted)  # no column when nothing was counted
+    unit, divisor = flops_unit(min(counted)) if with_flops else ("FLOPs", 1.0)
     columns = ["Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
     columns += ["CPU Mem", "Self CPU Mem"] if events.profile_memory else []
     columns += ["# of Calls"]
     columns += ["Input Shapes"] if with_shapes else []
-    columns += [f"Total {unit}"] if events.with_flops else []
+    columns += [f"Total {unit}"] if with_flops else []
     body = []
     for row in rows:
         cells = [
@@ -227,7 +230,7 @@ def format_table(events: EventList, rows: list, name_width: int, header: str | N
             cells += [format_memory(row.cpu_memory_usage), format_memory(row.self_cpu_memory_usage)]
         cells += [str(row.count)]
         cells += [str(row.input_shapes)] if with_shapes else []
-        cells += [f"{row.flops / divisor:.3f}" if row.flops else "--"] if events.with_flops else []
+        cells += [f"{row.flops / divisor:.3f}" if row.flops else "--"] if with_flops else []
         body.append(cells)
     width = min(max([4, *(len(row.key) for row in rows)]), name_width)
     widths = [
