@@ -112,11 +112,22 @@ def layer_rows(model: Module) -> dict[int, LayerRow]:
     return rows
 
 
+def record_layer(row: LayerRow, output: object, flops: int) -> None:
+    """Add one call of a layer to its row: the output's shape, its bytes (activation memory,
+    summed over calls), the ``flops`` counted during the call, and one more call."""
+    # BEGIN SOLUTION 14
+    row.output_shape, nbytes = output_stats(output)
+    row.activation_bytes += nbytes
+    row.flops += flops
+    row.calls += 1
+    # END SOLUTION
+
+
 def summary(model: Module, *inputs: object) -> ModelSummary:
     """Run ``model(*inputs)`` once without gradients and report every module it calls.
 
-    A forward pre-hook on each module notes the FLOPs counted so far; its forward hook fills
-    the module's row: output shape, output bytes and the FLOPs counted in between.
+    A forward pre-hook on each module notes the FLOPs counted so far; its forward hook hands
+    the output and the FLOPs counted in between to ``record_layer``.
     """
     rows = layer_rows(model)
     counter = FlopCounterMode(display=False)
@@ -126,13 +137,8 @@ def summary(model: Module, *inputs: object) -> ModelSummary:
         flops_before[id(module)].append(counter.get_total_flops())
 
     def after(module: Module, args: tuple, output: object) -> None:
-        # BEGIN SOLUTION 14
-        row = rows[id(module)]
-        row.output_shape, nbytes = output_stats(output)
-        row.activation_bytes += nbytes
-        row.flops += counter.get_total_flops() - flops_before[id(module)].pop()
-        row.calls += 1
-        # END SOLUTION
+        flops = counter.get_total_flops() - flops_before[id(module)].pop()
+        record_layer(rows[id(module)], output, flops)
 
     handles = []
     for module in model.modules():
