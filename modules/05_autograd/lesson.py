@@ -142,7 +142,8 @@ check("no input needs grad -> no graph", plain.grad_fn is None)
 # - `run_backward(root, gradient, retain_graph)`: if the root has no `grad_fn`, add the
 #   gradient to the root itself. Otherwise count consumers with `_count_consumers`, keep a
 #   dict of pending gradients, and loop over a ready list: pop a node, call
-#   `node.function.backward(node, grad)` (wrap a single result in a tuple), and for each
+#   `call_backward(node, grad)` (it runs `node.function.backward(node, grad)` where the
+#   profiler of module 14 can see it; wrap a single result in a tuple), and for each
 #   `(step, grad)` pair skip `None`s, `unbroadcast` to `step.shape`, then either add into the
 #   pending gradient of a `Context` (it is ready when its consumer count reaches zero) or
 #   accumulate into a leaf with `_accumulate_into_leaf`. Feed `node.retained` (from

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytorch import tensor
-from tinytorch.autograd.function import Context
+from tinytorch.autograd.function import Context, call_backward
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -96,7 +96,7 @@ def run_backward(root: tensor.Tensor, gradient: np.ndarray, retain_graph: bool =
         grad_output = pending.pop(node)
         if node.retained is not None:
             _accumulate_into_leaf(node.retained, grad_output, shared=True)
-        input_grads = node.function.backward(node, grad_output)
+        input_grads = call_backward(node, grad_output)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if len(input_grads) != len(node.next_steps):

@@ -39,6 +39,22 @@ from tinytorch.nn.parameter import Parameter
 from tinytorch.tensor import Tensor
 from tinytorch.utils.hooks import RemovableHandle
 
+# Hooks around every module's forward, registered with ``register_module_forward_pre_hook`` and
+# ``register_module_forward_hook`` (PyTorch's global hooks): they run before each module's own.
+# The FLOP counter tracks which module is running with them.
+_global_forward_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+_global_forward_hooks: OrderedDict[int, Callable] = OrderedDict()
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(module, args)`` before the ``forward`` of every module; returns its handle."""
+    return Module._add_hook(_global_forward_pre_hooks, OrderedDict(), hook, False, False)
+
+
+def register_module_forward_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(module, args, output)`` after the ``forward`` of every module."""
+    return Module._add_hook(_global_forward_hooks, OrderedDict(), hook, False, False)
+
 
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict`` returns: the keys it did not find, and those it did not use."""
@@ -90,14 +106,19 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward``, with the forward pre-hooks before it and forward hooks after it."""
-        if self._forward_pre_hooks or self._forward_hooks:
+        if (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or _global_forward_pre_hooks
+            or _global_forward_hooks
+        ):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         """``forward`` between its hooks: each pre-hook may replace the inputs, each forward
         hook the output (by returning something other than None)."""
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
+        for hook_id, hook in [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
             if self._forward_pre_hooks_with_kwargs.get(hook_id):
                 result = hook(self, args, kwargs)
                 if result is not None:
@@ -107,7 +128,7 @@ class Module:
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
         output = self.forward(*args, **kwargs)
-        for hook_id, hook in list(self._forward_hooks.items()):
+        for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
             if self._forward_hooks_with_kwargs.get(hook_id):
                 result = hook(self, args, kwargs, output)
             else:
