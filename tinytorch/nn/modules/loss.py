@@ -120,3 +120,23 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(
             input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )
+
+
+class KLDivLoss(Module):
+    """Kullback-Leibler divergence of log-probabilities ``input`` from ``target``.
+
+    See ``F.kl_div``; use ``reduction="batchmean"`` for the KL divergence per example.
+    """
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__()
+        if reduction not in ("mean", "sum", "none", "batchmean"):
+            raise ValueError(
+                f"KLDivLoss: {reduction!r} is not a valid value for reduction; use "
+                f"'batchmean', 'mean', 'sum' or 'none'"
+            )
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
