@@ -5,6 +5,8 @@ import importlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinytorch
 import tinytorch.nn as nn
@@ -320,3 +322,24 @@ def test_structured_pruning_of_a_vector_is_refused() -> None:
 def test_importance_scores_of_the_wrong_shape_are_refused() -> None:
     with pytest.raises(ValueError, match="same shape"):
         prune.l1_unstructured(nn.Linear(3, 2), "weight", 1, importance_scores=tinytorch.ones(3))
+
+
+# ---------------------------------------------------------------------- properties
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(1, 6),
+    cols=st.integers(1, 6),
+    first=st.floats(0.0, 1.0),
+    second=st.floats(0.0, 1.0),
+)
+def test_composed_amounts_count_the_remaining_weights(rows, cols, first, second) -> None:
+    layer = nn.Linear(cols, rows)
+    prune.l1_unstructured(layer, "weight", amount=first)
+    prune.random_unstructured(layer, "weight", amount=second)
+    total = rows * cols
+    after_first = total - round(first * total)
+    expected = after_first - round(second * after_first)
+    mask = layer.weight_mask.numpy()
+    assert mask.sum() == expected
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(layer.weight.numpy(), layer.weight_orig.numpy() * mask)

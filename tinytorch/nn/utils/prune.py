@@ -28,7 +28,7 @@ masks (a ``PruningContainer``): the second ``amount`` is a fraction of the weigh
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -207,7 +207,7 @@ class PruningContainer(BasePruningMethod):
     def __len__(self) -> int:
         return len(self._pruning_methods)
 
-    def __iter__(self):  # noqa: ANN204 - iterator over the methods
+    def __iter__(self) -> Iterator[BasePruningMethod]:
         return iter(self._pruning_methods)
 
     def __getitem__(self, index: int) -> BasePruningMethod:
@@ -407,7 +407,7 @@ class CustomFromMask(BasePruningMethod):
 # ---------------------------------------------------------------------- hooks on modules
 def _pruned_tensor(module: Module, name: str) -> Tensor:
     """``module.name``, or an error listing the parameters that can be pruned."""
-    if not isinstance(name, str) or not hasattr(module, name):
+    if not isinstance(name, str) or not isinstance(getattr(module, name, None), Tensor):
         names = [key for key, _ in module.named_parameters(recurse=False)]
         names += [key[: -len("_orig")] for key in names if key.endswith("_orig")]
         raise AttributeError(
