@@ -22,6 +22,7 @@ import numpy as np
 
 from tinytorch.ops import attention as attention_ops
 from tinytorch.ops import conv as conv_ops
+from tinytorch.ops import divergence as divergence_ops
 from tinytorch.ops import embedding as embedding_ops
 from tinytorch.ops import interpolation as interpolation_ops
 from tinytorch.ops import linear as linear_ops
@@ -83,6 +84,7 @@ __all__ = [
     "one_hot",
     "smooth_l1_loss",
     "softplus",
+    "kl_div",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -339,6 +341,42 @@ def binary_cross_entropy_with_logits(
             f"{target.dtype}; use target.float()"
         )
     return loss_ops.BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+def kl_div(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    *,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """Kullback-Leibler divergence KL(target || exp(input)): sum of p (log p - input).
+
+    ``input`` holds log-probabilities (``log_softmax`` of the student's scores); ``target``
+    holds probabilities p, or log-probabilities with ``log_target=True``; 0 log 0 counts 0.
+    ``reduction='batchmean'`` divides the sum by the batch size: the true KL divergence per
+    example. ``'mean'`` divides by the number of elements (PyTorch warns, and so does this).
+    Example: ``F.kl_div(q.log(), p, reduction="batchmean")`` for distributions p, q of (N, C).
+    """
+    if reduction not in (*REDUCTIONS, "batchmean"):
+        raise ValueError(
+            f"kl_div: {reduction!r} is not a valid value for reduction; use 'batchmean', "
+            f"'mean', 'sum' or 'none'"
+        )
+    if reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction 'mean' divides the total loss by both the batch size and the "
+            "support size; 'batchmean' divides only by the batch size and matches the "
+            "definition of the KL divergence",
+            stacklevel=2,
+        )
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise TypeError(
+            f"kl_div: input and target must be floating point, got {input.dtype} and "
+            f"{target.dtype}; pass log-probabilities and probabilities as float tensors"
+        )
+    _check_broadcast("kl_div", input, target)
+    return divergence_ops.KLDiv.apply(input, target, reduction, log_target)
 
 
 # ---------------------------------------------------------------------- embeddings, attention
