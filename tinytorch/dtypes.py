@@ -104,3 +104,9 @@ def result_type(first: np.ndarray, second: np.ndarray) -> np.dtype:
 
 default_float = np.dtype(np.float32)
 """The NumPy dtype of floating-point tensors made from Python floats (PyTorch's default)."""
+
+# Quantized types: one byte per value, stored as int8 / uint8 in a ``QuantizedTensor``
+# (tinytorch.qtensor) beside a scale and a zero point. Not in ``_ALL``: a plain tensor
+# never has them.
+qint8 = dtype("qint8", np.int8)
+quint8 = dtype("quint8", np.uint8)
