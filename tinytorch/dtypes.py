@@ -27,6 +27,12 @@ class dtype:  # noqa: N801 - lower case, as in PyTorch
     def __repr__(self) -> str:
         return f"tinytorch.{self.name}"
 
+    def __copy__(self) -> dtype:
+        return self  # one object per type, as in PyTorch: ``is`` comparisons survive copies
+
+    def __deepcopy__(self, memo: dict) -> dtype:
+        return self
+
 
 float32 = dtype("float32", np.float32)
 float64 = dtype("float64", np.float64)

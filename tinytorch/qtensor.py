@@ -50,6 +50,12 @@ class qscheme:  # noqa: N801 - lower case, as in PyTorch
     def __repr__(self) -> str:
         return f"tinytorch.{self.name}"
 
+    def __copy__(self) -> qscheme:
+        return self  # one object per type, as in PyTorch: ``is`` comparisons survive copies
+
+    def __deepcopy__(self, memo: dict) -> qscheme:
+        return self
+
 
 per_tensor_affine = qscheme("per_tensor_affine")
 per_channel_affine = qscheme("per_channel_affine")
