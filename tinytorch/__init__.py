@@ -60,10 +60,21 @@ from tinytorch.dtypes import (
     int32,
     int64,
     long,
+    qint8,
+    quint8,
     short,
     uint8,
 )
 from tinytorch.functions import *  # noqa: F403 - PyTorch's top-level functions
+from tinytorch.qtensor import (
+    per_channel_affine,
+    per_channel_symmetric,
+    per_tensor_affine,
+    per_tensor_symmetric,
+    qscheme,
+    quantize_per_channel,
+    quantize_per_tensor,
+)
 from tinytorch.random import Generator, initial_seed, manual_seed, seed
 from tinytorch.tensor import Tensor
 

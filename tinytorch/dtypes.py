@@ -27,6 +27,12 @@ class dtype:  # noqa: N801 - lower case, as in PyTorch
     def __repr__(self) -> str:
         return f"tinytorch.{self.name}"
 
+    def __copy__(self) -> dtype:
+        return self  # one object per type, as in PyTorch: ``is`` comparisons survive copies
+
+    def __deepcopy__(self, memo: dict) -> dtype:
+        return self
+
 
 float32 = dtype("float32", np.float32)
 float64 = dtype("float64", np.float64)
@@ -104,3 +110,9 @@ def result_type(first: np.ndarray, second: np.ndarray) -> np.dtype:
 
 default_float = np.dtype(np.float32)
 """The NumPy dtype of floating-point tensors made from Python floats (PyTorch's default)."""
+
+# Quantized types: one byte per value, stored as int8 / uint8 in a ``QuantizedTensor``
+# (tinytorch.qtensor) beside a scale and a zero point. Not in ``_ALL``: a plain tensor
+# never has them.
+qint8 = dtype("qint8", np.int8)
+quint8 = dtype("quint8", np.uint8)

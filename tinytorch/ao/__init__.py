@@ -1,0 +1,1 @@
+"""Architecture optimization (PyTorch's ``torch.ao``): quantization."""

@@ -1,0 +1,1 @@
+"""Neural-network modules for quantization: ``quantized`` (int8 inference), ``qat``."""
