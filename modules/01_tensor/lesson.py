@@ -19,6 +19,13 @@
 # function of one variable (used from module 05 on). No earlier module.
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import operator
 import time
 
@@ -213,7 +220,7 @@ check("Cast to float64", double, p_np.astype(np.float64))
 # - `Sum`/`Mean`: store `ctx.input_shape`, `ctx.axes`, `ctx.keepdim`; one NumPy call each.
 # - `Var`: $\frac{1}{N - c}\sum (a - \bar a)^2$ with $N$ the number of reduced elements and
 #   $c$ the `correction` (1 by default: the unbiased estimate). Save the centred array and
-#   `ctx.divisor = max(N - c, 0)` (helper: `reduced_count`).
+#   store `ctx.divisor = max(N - c, 0)` (helper: `reduced_count`), `ctx.axes`, `ctx.keepdim`.
 # - `Extremum`: max (`largest=True`) or min of all elements; an empty input raises
 #   `RuntimeError`. Save `a` and the result.
 # - `LogSumExp`: $\log\sum_i e^{a_i} = m + \log\sum_i e^{a_i - m}$ with $m = \max_i a_i$.
@@ -247,10 +254,15 @@ check("LogSumExp stays finite for 1000", tinytorch.tensor(big_np).logsumexp(dim=
 # `Expand.forward`, `Repeat.forward`, `Cat.forward`, `GetItem.forward`, `Gather.forward`
 #
 # These move elements without changing them. Backward will need to know where each element
-# came from, so store the input shape (`Reshape`, `Repeat`), the `dims` (`Permute`), the
-# `index` (`GetItem`, also the input dtype), the split points of `Cat`
-# (`np.cumsum` of the sizes along `dim`, without the last) and, for `Gather`, the full index
-# from the helper `along_axis_index(index, dim)` as `ctx.positions`.
+# came from, so store exactly these attributes (module 05's backward reads them by name):
+#
+# - `Reshape`: `ctx.input_shape`; `Permute`: `ctx.dims`;
+# - `Repeat`: `ctx.input_shape` and `ctx.repeats`;
+# - `Cat`: `ctx.dim` and `ctx.boundaries`, the split points (`np.cumsum` of the sizes along
+#   `dim`, without the last);
+# - `GetItem`: `ctx.input_shape`, `ctx.input_dtype` and `ctx.index`;
+# - `Gather`: `ctx.input_shape`, `ctx.input_dtype` and `ctx.positions`, the full index from
+#   the helper `along_axis_index(index, dim)`.
 #
 # Return **views** where NumPy gives them (`np.reshape`, `np.transpose`, `np.broadcast_to`,
 # basic slicing) and copies only where needed (`Clone`: a C-ordered copy; `np.tile`;

@@ -17,6 +17,13 @@
 # **Prerequisites:** module 01 (tensors, `Function.forward`, `ctx.save_for_backward`).
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import math
 import time
 import warnings

@@ -21,6 +21,13 @@
 # `__setattr__`/`__getattr__`.
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import math
 import time
 from collections import OrderedDict
@@ -85,7 +92,8 @@ print(f"std of outputs with sigma^2 = 1/fan_in: {samples.std():.3f} (inputs: {1 
 # **Write** in `tinytorch/ops/linear.py`: `Linear.forward`
 #
 # `forward(ctx, x, weight, bias)` gets arrays `x` (*, in), `weight` (out, in) and `bias`
-# (out,) or `None`. Return `x @ weight.T (+ bias)`; save `x` and `weight` for backward.
+# (out,) or `None`. Return `x @ weight.T (+ bias)`. For backward, save `x` as rows
+# (`x.reshape(-1, in)`, shape (N, in)) and `weight`, and store `ctx.input_shape`.
 # Hint: `np.matmul` handles any leading batch dimensions; add the bias in place (`out += bias`)
 # to avoid a second (N, out) array.
 

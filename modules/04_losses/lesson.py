@@ -20,6 +20,13 @@
 # **Prerequisites:** modules 01-03; `log_softmax_array` and `stable_sigmoid` from module 02.
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import time
 
 import numpy as np
@@ -129,9 +136,11 @@ check("l1_loss none", F.l1_loss(pred, true, reduction="none"), np.abs(pred_np - 
 # - `CrossEntropy.forward`: view the input as rows with `classes_last`, take
 #   `log_softmax_array(rows, axis=1)`, clamp it at the most negative finite float (so that
 #   `0 * log p` stays 0 for `-inf` logits), build `q`, and return
-#   $-\sum_c q \log p$ per row, reduced. Save what the docstring of `backward` uses.
+#   $-\sum_c q \log p$ per row, reduced. Save `log_probs`, `q` and `weight`, and store
+#   `ctx.input_shape`, `ctx.label_smoothing`, `ctx.reduction` and `ctx.divisor`.
 # - `NLL.forward`: pick `-weights * log_probs[rows, safe_target]`; `'mean'` divides by the
-#   sum of the weights.
+#   sum of the weights. Save `safe_target` and `weights`, and store `ctx.input_shape`,
+#   `ctx.reduction` and `ctx.divisor` (the sum of the weights).
 
 # %%
 x_np = rng.standard_normal((6, 4)).astype(np.float32) * 3

@@ -23,6 +23,13 @@
 # will now differentiate), and the derivative rules of calculus (product rule, chain rule).
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import time
 import tracemalloc
 

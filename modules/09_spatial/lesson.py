@@ -24,6 +24,13 @@
 # (layers and `Parameter`s) and module 08 (image batches of shape (N, C, H, W)).
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import time
 
 import numpy as np

@@ -21,6 +21,13 @@
 # and lists are needed here. Module 11 (embeddings) consumes the ids you produce.
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import random
 import tempfile
 import time

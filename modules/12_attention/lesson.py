@@ -23,6 +23,13 @@
 # autograd (05) for the backward pass, and matrix products with batch axes (01).
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import math
 import time
 

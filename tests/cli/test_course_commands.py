@@ -38,7 +38,7 @@ def test_init_copies_the_lessons_and_milestones(workspace: Path) -> None:
 def test_start_builds_the_notebook_once_and_keeps_the_learners(workspace: Path) -> None:
     first = tito("module", "start", "01", cwd=workspace)
     assert first.returncode == 0, first.stderr
-    assert str(NOTEBOOK) in first.stdout and "(new;" in first.stdout
+    assert str(NOTEBOOK) in first.stdout and "(new)" in first.stdout
     notebook = workspace / NOTEBOOK
     assert json.loads(notebook.read_text(encoding="utf-8"))["nbformat"] == 4
     notebook.write_text('{"my": "notes"}', encoding="utf-8")

@@ -39,6 +39,7 @@ LESSON_IDS = [path.parent.name for path in LESSONS]
 BEGIN = re.compile(r"^\s*# BEGIN SOLUTION (\d{2})\b")
 PACKAGE_PATH = re.compile(r"`(tinytorch/[\w/]+\.py)`")
 TIME_LIMIT_S = 60  # a lesson should take seconds; this only stops a hung one
+ENGINE_CTX = {"saved_tensors", "needs_input_grad"}  # set by save_for_backward and the engine
 
 
 def module_number(lesson: Path) -> int:
@@ -78,6 +79,47 @@ def regions(number: int) -> set[tuple[str, str]]:
             symbols = enclosing_symbols(path)
             relative = path.relative_to(ROOT).as_posix()
             found.update((relative, symbols.get(line, "<module level>")) for line in tagged)
+    return found
+
+
+def region_tag(lines: list[str], function: ast.FunctionDef) -> int | None:
+    """The module number of the first region inside ``function``, if it has one."""
+    for line in lines[function.lineno - 1 : function.end_lineno]:
+        if match := BEGIN.match(line):
+            return int(match.group(1))
+    return None
+
+
+def ctx_reads(function: ast.FunctionDef) -> set[str]:
+    """The ``ctx`` attributes that ``function`` reads."""
+    return {
+        node.attr
+        for node in ast.walk(function)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "ctx"
+        and isinstance(node.ctx, ast.Load)
+    }
+
+
+def later_backward_reads(number: int) -> dict[str, set[str]]:
+    """For each op whose forward is module ``number``'s and whose backward a later module's:
+    the ``ctx`` attributes that backward reads and forward must set (engine-owned excluded)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "tinytorch").rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            methods = {f.name: f for f in node.body if isinstance(f, ast.FunctionDef)}
+            if "forward" not in methods or "backward" not in methods:
+                continue
+            forward_tag = region_tag(lines, methods["forward"])
+            if forward_tag != number or region_tag(lines, methods["backward"]) == number:
+                continue
+            reads = ctx_reads(methods["backward"]) - ENGINE_CTX
+            if reads:
+                found[node.name] = reads
     return found
 
 
@@ -167,3 +209,51 @@ def test_lesson_names_every_region_of_its_module(lesson: Path) -> None:
                 f"{lesson.parent.name}: {symbol} in {paths[0]} is not fenced by a "
                 f"'# BEGIN SOLUTION {number:02d}' region"
             )
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=LESSON_IDS)
+def test_lesson_names_every_ctx_attribute_a_later_backward_reads(lesson: Path) -> None:
+    notes = markdown(lesson.read_text(encoding="utf-8"))
+    unnamed = sorted(
+        f"{op}: ctx.{name}"
+        for op, names in later_backward_reads(module_number(lesson)).items()
+        for name in names
+        if not mentions(notes, f"ctx.{name}")
+    )
+    assert not unnamed, (
+        f"{lesson.parent.name} does not name these ctx attributes that a later backward reads:\n"
+        + "\n".join(unnamed)
+    )
+
+
+@pytest.fixture(scope="module")
+def stub_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A learner's workspace with every exercise still a stub."""
+    from tito.course.workspace import create_workspace
+
+    root = tmp_path_factory.mktemp("lessons") / "ws"
+    create_workspace(root)
+    return root
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=LESSON_IDS)
+def test_lesson_run_in_a_workspace_tests_the_learners_code(
+    lesson: Path, stub_workspace: Path
+) -> None:
+    """``python modules/NN/lesson.py`` from a workspace of stubs stops on the first stub, even
+    with the reference package importable (a clone installed with ``pip install -e .``)."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1"}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run(
+        [sys.executable, str(lesson.relative_to(ROOT))],
+        cwd=stub_workspace,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIME_LIMIT_S,
+    )
+    assert result.returncode != 0, f"{lesson.parent.name} passed on stubs:\n{result.stdout}"
+    assert f"Testing the tinytorch of {stub_workspace.resolve()}" in result.stdout
+    assert "NotImplementedError: Module" in result.stderr, result.stderr[-2000:]

@@ -2,7 +2,8 @@
 
 ``release OUT`` writes the student edition as a standalone repository, with no solution and
 no hidden test in it. ``grade SUBMISSION`` runs every test of the course, hidden ones
-included, against a learner's workspace and writes a gradebook (CSV and JSON).
+included, against a learner's workspace in a sealed process (``tito.course.grading``) and
+writes a gradebook (CSV and JSON).
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from pathlib import Path
 
 from tito.commands.common import OK, USAGE, fail, lookup_module, module_number
 from tito.course.edition import PACKAGE
-from tito.course.grading import completed_modules, grade_submission, gradebook, write_gradebook
+from tito.course.grading import (
+    GradingError,
+    Limits,
+    completed_modules,
+    grade_submission,
+    gradebook,
+    write_gradebook,
+)
 from tito.course.manifest import load_manifest
 from tito.course.release import build_release
 
@@ -67,7 +75,18 @@ def grade(args: argparse.Namespace) -> int:
         return USAGE
     names = ", ".join(f"{number:02d}" for number in selected) or "none"
     print(f"Grading module(s) {names} of {submission} (hidden tests included)", file=sys.stderr)
-    grades = grade_submission(submission, selected)
+    limits = Limits(test_seconds=args.time_limit, memory_mb=args.memory_limit)
+    try:
+        grades = grade_submission(submission, selected, limits=limits)
+    except GradingError as error:
+        return fail(str(error), "check that this Python can run the course's tests: pytest")
+    for grade in grades:
+        if grade.tampering:
+            print(f"warning: module {grade.number:02d}: {grade.status}: "
+                  + ", ".join(grade.tampering[:5]), file=sys.stderr)  # fmt: skip
+    isolation = next((grade.isolation for grade in grades if grade.isolation), None)
+    if isolation:
+        print("Isolation: " + "; ".join(f"{k}: {v}" for k, v in isolation.items()), file=sys.stderr)
     out = Path(args.out) if args.out else Path("grades") / submission.name
     csv_path, json_path = write_gradebook(out, submission, grades)
     record = gradebook(submission, grades)
@@ -108,6 +127,20 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="grade this module (repeatable); default: the modules the learner completed",
     )
     grading.add_argument("--json", action="store_true", help="print the gradebook as JSON")
+    grading.add_argument(
+        "--time-limit",
+        metavar="S",
+        type=float,
+        default=Limits.test_seconds,
+        help=f"seconds a test's setup, call or teardown may run (default {Limits.test_seconds:g})",
+    )
+    grading.add_argument(
+        "--memory-limit",
+        metavar="MB",
+        type=int,
+        default=Limits.memory_mb,
+        help=f"address space of the graded process in MiB (default {Limits.memory_mb})",
+    )
     grading.add_argument(
         "--out", metavar="DIR", help="where to write gradebook.csv/.json (default grades/NAME)"
     )

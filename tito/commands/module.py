@@ -27,7 +27,7 @@ from tito.commands.common import (
 )
 from tito.course.edition import render
 from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest
-from tito.course.notebook import write_notebook
+from tito.course.notebook import how_to_open, write_notebook
 from tito.course.progress import (
     Progress,
     new_backup_dir,
@@ -130,13 +130,13 @@ def _lesson_notebook(root: Path, module: Module) -> str:
     notebook = root / module.lesson_dir / NOTEBOOK
     relative = notebook.relative_to(root)
     if notebook.exists():
-        return f"Lesson: {relative} (yours, unchanged)"
+        return f"Lesson: {relative} (yours, unchanged). {how_to_open(relative)}"
     sources = [folder / module.lesson_dir / LESSON for folder in (root, REPOSITORY)]
     source = next((path for path in sources if path.is_file()), None)
     if source is None:
         return f"Lesson: not written yet; see {module.lesson_dir} in the TinyTorch repository"
     write_notebook(source, notebook)
-    return f"Lesson: {relative} (new; open it with `PYTHONPATH=. jupyter lab {relative}`)"
+    return f"Lesson: {relative} (new). {how_to_open(relative)}"
 
 
 def start(args: argparse.Namespace) -> int:

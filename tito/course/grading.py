@@ -1,10 +1,24 @@
 """Grading a learner's submission against every test of the course, hidden ones included.
 
 A submission is a workspace (``tinytorch/`` and ``.tito/progress.json``). Only its package is
-used: it is copied into a fresh folder beside the course's own tests (never the learner's
-copies, which a learner may have edited), and each module's tests run there in a subprocess
-that writes pytest's JUnit XML. Each test case is worth one point when it passes; a skipped
-one counts neither way::
+used: it is copied into a fresh scratch folder beside a copy of the course's own tests (never
+the learner's copies), and each module's tests run there in a sealed child process
+(``tito/course/grade_runner.py``, see its docstring), which the submission cannot reach from
+outside and whose verdicts the grader reads from a pipe, never from files the graded code could
+rewrite:
+
+- the test ids come from a collection with the course's reference package, so a test that
+  the submission hides, deselects or crashes counts as failed (``not run``);
+- the child runs as ``python -I -B`` (no ``PYTHONPATH``, user site or startup file) with a
+  scrubbed environment, under CPU, memory and file-size limits, as user ``nobody`` when the
+  grader is root, and inside new network, PID and mount namespaces where ``unshare`` works:
+  no network, the course's ``tests/`` and ``tinytorch/`` and the submission covered by empty
+  mounts;
+- a test phase that runs too long fails; a process that hangs or dies is killed and started
+  again on the tests not yet judged, the one it was running counting as failed;
+- the scratch folder, with its copy of the hidden tests, is deleted afterwards.
+
+Each test case is worth one point when it passes; a skipped one counts neither way::
 
     grades = grade_submission(Path("alice"), [1, 2])
     write_gradebook(Path("grades/alice"), grades)   # gradebook.csv and gradebook.json
@@ -15,27 +29,78 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import secrets
+import select
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
-import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tito.course import grade_runner
 from tito.course.edition import PACKAGE, SKIPPED
 from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest
 from tito.course.progress import PROGRESS_FILE, Progress, write_atomic
-from tito.course.workspace import copy_tests, pytest_command, workspace_env, write_pytest_ini
+from tito.course.workspace import copy_tests, pytest_command, write_pytest_ini
 
-TIMEOUT_S = 900
-OUTCOMES = {"failure": "failed", "error": "error", "skipped": "skipped"}
 CSV_FIELDS = ("module", "test", "outcome", "points", "possible")
+NOBODY = 65534  # the unprivileged user graded code runs as when the grader is root
+UNSHARE_FLAGS = ("--net", "--pid", "--fork", "--kill-child", "--mount")
+COLLECT_SECONDS = 300  # the longest a child may take to import and collect the tests
+MAX_LINE = 1 << 16  # a longer line on the channel is dropped
+RUNNER, LOG, SKIP = "runner.py", "child.log", "skip.json"
+OUTCOMES = {"passed", "failed", "skipped", "not run", "tampered", "timed out", "crashed"}
+PASS_THROUGH = ("LANG", "LC_ALL", "OPENBLAS_", "OMP_", "MKL_")  # kept in the child's environment
+
+
+class GradingError(RuntimeError):
+    """The course's own tests cannot run in the grading sandbox (not the learner's fault)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits of a module's grading run: seconds per test phase and per module, memory (address
+    space) and the largest file the graded code may write, in MiB, and how long a child that
+    ignores a test's time limit is given before it is killed."""
+
+    test_seconds: float = 60
+    module_seconds: int = 1800
+    memory_mb: int = 4096
+    file_mb: int = 256
+    grace_seconds: float = 15  # after a test's own limit, before the child is killed
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How this machine isolates graded code: the ``unshare`` prefix (empty where it does not
+    work), the user to run as (root only), the paths to cover with empty mounts and those that
+    user must reach (Python and its packages)."""
+
+    prefix: tuple[str, ...]
+    user: str | None
+    hide: tuple[str, ...]
+    expose: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, str]:
+        """What isolation a grading run has, in words, for the gradebook."""
+        return {
+            "process": "python -I -B in a scratch copy, scrubbed environment, verdicts on a pipe",
+            "network": "off (own network namespace)" if self.prefix else "ON: unshare unavailable",
+            "user": f"uid {self.user}" if self.user else "the grader's own (run as root to drop)",
+            "limits": "CPU time, address space, file size; per-test and per-module time",
+            "files": "private /tmp, /var/tmp, /dev/shm" if self.prefix else "shared /tmp",
+        }
 
 
 @dataclass(frozen=True)
 class CaseResult:
-    """One test case: its id, ``passed``/``failed``/``error``/``skipped``, and its points."""
+    """One test case: its id, its outcome (``passed``, ``failed``, ``skipped``, ``not run``,
+    ``timed out``, ``crashed``, ``tampered``) and its points."""
 
     test: str
     outcome: str
@@ -45,12 +110,16 @@ class CaseResult:
 
 @dataclass
 class ModuleGrade:
-    """A module's grade; ``status`` is ``graded``, ``not graded``, ``timed out`` or an error."""
+    """A module's grade; ``status`` is ``graded`` (with a note on tampering), ``not graded``
+    or the reason it could not be graded. ``tampering`` (for the instructor, never written
+    to the gradebook) names what the graded code altered in pytest."""
 
     number: int
     title: str
     status: str
     tests: list[CaseResult] = field(default_factory=list)
+    isolation: dict[str, object] = field(default_factory=dict)
+    tampering: list[str] = field(default_factory=list)
 
     @property
     def points(self) -> int:
@@ -64,7 +133,9 @@ class ModuleGrade:
 
     def to_json(self) -> dict:
         """The module's grade as a JSON-ready dict."""
-        return {**asdict(self), "points": self.points, "possible": self.possible}
+        record = {**asdict(self), "points": self.points, "possible": self.possible}
+        del record["tampering"]
+        return record
 
 
 def completed_modules(submission: Path) -> tuple[set[int], str | None]:
@@ -79,47 +150,229 @@ def completed_modules(submission: Path) -> tuple[set[int], str | None]:
         return set(), f"cannot read {path} ({error}); no module counts as completed"
 
 
-def parse_junit(path: Path) -> list[CaseResult]:
-    """The test cases of a pytest ``--junitxml`` report."""
-    results = []
-    for case in ElementTree.parse(path).getroot().iter("testcase"):
-        tags = [child.tag for child in case if child.tag in OUTCOMES]
-        outcome = OUTCOMES[tags[0]] if tags else "passed"
-        test = f"{case.get('classname', '')}::{case.get('name', '')}"
-        passed, ran = outcome == "passed", outcome != "skipped"
-        results.append(CaseResult(test, outcome, int(passed), int(ran)))
-    return results
+def case_result(test: str, outcome: str) -> CaseResult:
+    """One point for a pass; a skip counts neither way; anything else is worth nothing."""
+    return CaseResult(test, outcome, int(outcome == "passed"), int(outcome != "skipped"))
 
 
-def prepare(submission: Path, target: Path, manifest: Manifest) -> None:
-    """Lay out ``target``: the submission's package beside every test of the course."""
-    shutil.copytree(submission / PACKAGE, target / PACKAGE, ignore=SKIPPED)
+def detect_sandbox(submission: Path) -> Sandbox:
+    """The isolation this machine allows: ``unshare`` if it works here, ``nobody`` if root.
+
+    Paths are covered only where Python itself does not live under them.
+    """
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    user = f"{NOBODY}:{NOBODY}" if root else None
+    flags = UNSHARE_FLAGS if root else ("--user", "--map-root-user", *UNSHARE_FLAGS)
+    unshare = shutil.which("unshare")
+    probe = [unshare, *flags, "true"] if unshare else None
+    if probe is None or subprocess.run(probe, capture_output=True, check=False).returncode:
+        return Sandbox((), user, ())
+    pythons = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    secret = (REPOSITORY / "tests", REPOSITORY / PACKAGE, submission.resolve())
+    hide = tuple(
+        str(path)
+        for path in secret
+        if path.is_dir() and not any(python.is_relative_to(path) for python in pythons)
+    )
+    python = {sys.prefix, sys.base_prefix, *(entry for entry in sys.path if os.path.isdir(entry))}
+    expose = tuple(sorted(str(Path(entry).resolve()) for entry in python))
+    return Sandbox((unshare, *flags), user, hide, expose)
+
+
+def _make_readable(folder: Path) -> None:
+    """Folders 0755 and files 0644 under ``folder``: readable, not writable, by the child."""
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def lay_out(target: Path, package: Path, manifest: Manifest) -> None:
+    """``target``: ``package`` copied as ``tinytorch/`` beside every test of the course."""
+    shutil.copytree(package, target / PACKAGE, ignore=SKIPPED, symlinks=False)
     copy_tests(target, manifest, REPOSITORY, hidden=True)
     write_pytest_ini(target)
+    _make_readable(target)
 
 
-def grade_module(root: Path, module: Module, manifest: Manifest) -> ModuleGrade:
-    """Run ``module``'s tests in the prepared folder ``root`` and grade them."""
-    grade = ModuleGrade(module.number, module.title, "graded")
-    report = root / f"junit-{module.tag}.xml"
-    command = pytest_command(root, [module], module.number, manifest)
-    command += ["-q", f"--junitxml={report}"]
+def prepare(base: Path, submission: Path, manifest: Manifest, sandbox: Sandbox) -> None:
+    """The scratch folder: the runner, the reference and the graded copies, a home."""
+    base.chmod(0o711)
+    shutil.copy2(grade_runner.__file__, base / RUNNER)
+    (base / RUNNER).chmod(0o644)
+    lay_out(base / "reference", REPOSITORY / PACKAGE, manifest)
+    lay_out(base / "graded", submission / PACKAGE, manifest)
+    home = base / "home"
+    home.mkdir(mode=0o700)
+    if sandbox.user:
+        uid, gid = (int(part) for part in sandbox.user.split(":"))
+        os.chown(home, uid, gid)
+
+
+def child_env(base: Path, token: str) -> dict[str, str]:
+    """The child's whole environment: no variable of the grader's but locale and BLAS ones."""
+    env = {name: value for name, value in os.environ.items() if name.startswith(PASS_THROUGH)}
+    home = str(base / "home")
+    env.update(PATH=os.defpath, HOME=home, TMPDIR=home, HYPOTHESIS_STORAGE_DIRECTORY=home)
+    env[grade_runner.TOKEN_VARIABLE] = token
+    return env
+
+
+def _parse(line: bytes, token: str) -> dict | None:
+    """One event of the channel, or ``None`` for a line without the run's token."""
     try:
-        subprocess.run(
+        event = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(event, dict) or event.get("token") != token:
+        return None
+    return event
+
+
+def _read(process: subprocess.Popen, fd: int, token: str, limits: Limits, deadline: float):
+    """The events of a running child; ``killed`` once it is silent for too long."""
+    buffer, collecting, last = b"", True, time.monotonic()
+    while True:
+        limit = COLLECT_SECONDS if collecting else 3 * limits.test_seconds + limits.grace_seconds
+        wait = min(last + limit, deadline) - time.monotonic()
+        if wait <= 0:
+            yield {"e": "killed"}
+            return
+        if not select.select([fd], [], [], wait)[0]:
+            continue
+        chunk = os.read(fd, MAX_LINE)
+        if not chunk:
+            yield {"e": "exited"}
+            return
+        *lines, buffer = (buffer + chunk).split(b"\n")
+        buffer = buffer if len(buffer) < MAX_LINE else b""
+        for event in filter(None, (_parse(line, token) for line in lines)):
+            last, collecting = time.monotonic(), collecting and event["e"] != "collected"
+            yield event
+            if event["e"] == "done":
+                return
+
+
+def events(
+    base: Path,
+    folder: str,
+    args: list[str],
+    sandbox: Sandbox,
+    limits: Limits,
+    deadline: float,
+    skip: Iterable[str] = (),
+    collect: bool = False,
+) -> Iterator[dict]:
+    """Run the runner on ``base/folder`` and yield its events; the child is killed at the end."""
+    token = secrets.token_hex(16)
+    (base / SKIP).write_text(json.dumps(sorted(skip)), encoding="utf-8")
+    (base / SKIP).chmod(0o644)
+    read_fd, write_fd = os.pipe()
+    command = [*sandbox.prefix, sys.executable, "-I", "-B", str(base / RUNNER)]
+    command += ["--channel", str(write_fd), "--package", str(base / folder / PACKAGE)]
+    command += [f"--hide={path}" for path in sandbox.hide]
+    command += [f"--scratch={base}"]
+    if sandbox.user:
+        command += [f"--user={sandbox.user}", *(f"--expose={path}" for path in sandbox.expose)]
+    command += [f"--test-seconds={limits.test_seconds}", f"--cpu-seconds={limits.module_seconds}"]
+    command += [f"--memory-mb={limits.memory_mb}", f"--file-mb={limits.file_mb}"]
+    command += [f"--skip={base / SKIP}", *(["--collect"] if collect else []), "--", *args]
+    with open(base / LOG, "wb") as log:
+        process = subprocess.Popen(
             command,
-            cwd=root,
-            env=workspace_env(root),
-            capture_output=True,
-            timeout=TIMEOUT_S,
-            check=False,
+            cwd=base / folder,
+            env=child_env(base, token),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            pass_fds=(write_fd,),
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        grade.status = "timed out"
-        return grade
+    os.close(write_fd)
     try:
-        grade.tests = parse_junit(report)
-    except (OSError, ElementTree.ParseError) as error:
-        grade.status = f"no test report ({error})"
+        yield from _read(process, read_fd, token, limits, deadline)
+    finally:
+        os.close(read_fd)
+        try:  # the whole process group: the child and anything it started
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def _log_tail(base: Path) -> str:
+    """The end of the child's output, for a message about the course's own tests."""
+    return (base / LOG).read_text(encoding="utf-8", errors="replace")[-2000:]
+
+
+def collect(base: Path, args: list[str], sandbox: Sandbox, limits: Limits) -> list[str]:
+    """The ids of the tests that ``args`` selects, collected with the reference package."""
+    found, errors, finished = [], [], False
+    deadline = time.monotonic() + limits.module_seconds
+    for event in events(base, "reference", args + ["--collect-only"], sandbox, limits, deadline,
+                        collect=True):  # fmt: skip
+        if event["e"] == "collected" and isinstance(event.get("id"), str):
+            found.append(event["id"])
+        elif event["e"] == "collect-error":
+            errors.append(str(event.get("id")))
+        finished = finished or event["e"] == "done"
+    if errors or not finished:
+        problem = f"errors in {errors[:3]}" if errors else "the run did not finish"
+        raise GradingError(
+            f"the course's tests do not collect in the grading sandbox ({problem}):\n"
+            + _log_tail(base)
+        )
+    return found
+
+
+def judge(
+    base: Path, args: list[str], expected: list[str], sandbox: Sandbox, limits: Limits
+) -> tuple[dict[str, str], dict, list[str]]:
+    """Run the graded copy until every expected test has an outcome, restarting a child that
+    hangs or dies; the outcomes, the isolation the first child reported, and any tampering."""
+    wanted, outcomes = set(expected), {}
+    isolation: dict = {}
+    tampering: list[str] = []
+    deadline = time.monotonic() + limits.module_seconds
+    while len(outcomes) < len(wanted) and time.monotonic() < deadline:
+        judged, current, ending = len(outcomes), None, "exited"
+        for event in events(base, "graded", args, sandbox, limits, deadline, skip=outcomes):
+            kind, test = event["e"], event.get("id")
+            if kind == "isolation" and not isolation:
+                keys = ("uid", "hidden", "not_hidden", "private_temp")
+                isolation = {key: event.get(key) for key in keys}
+            elif kind == "start":
+                current = test
+            elif kind == "end" and test in wanted and test not in outcomes:
+                outcome = event.get("outcome")
+                outcomes[test] = outcome if outcome in OUTCOMES else "failed"
+                current = None
+            elif kind in ("killed", "exited", "done"):
+                ending = kind
+                tampering += [str(name)[:100] for name in event.get("tampered", [])[:10]]
+                tampering += [str(name)[:100] for name in event.get("altered", [])[:10]]
+        if current in wanted and current not in outcomes:
+            outcomes[current] = "timed out" if ending == "killed" else "crashed"
+        if ending == "done" or len(outcomes) == judged:
+            break
+    return outcomes, isolation, tampering
+
+
+def grade_module(
+    base: Path, module: Module, manifest: Manifest, sandbox: Sandbox, limits: Limits
+) -> ModuleGrade:
+    """Grade ``module`` in the prepared scratch folder ``base``."""
+    command = pytest_command(base / "graded", [module], module.number, manifest)
+    args = command[command.index("pytest") + 1 :] + ["--continue-on-collection-errors"]
+    expected = collect(base, args, sandbox, limits)
+    outcomes, isolation, tampering = judge(base, args, expected, sandbox, limits)
+    status = "graded"
+    if "tampered" in outcomes.values():
+        status = "graded; pytest was tampered with: the tests run after that fail"
+    elif tampering:
+        status = "graded; pytest's reporting was altered (no effect on the outcomes)"
+    grade = ModuleGrade(module.number, module.title, status, tampering=tampering)
+    grade.tests = [case_result(test, outcomes.get(test, "not run")) for test in expected]
+    grade.isolation = {**sandbox.describe(), **isolation}
     return grade
 
 
@@ -129,16 +382,23 @@ def gradable(manifest: Manifest) -> list[Module]:
 
 
 def grade_submission(
-    submission: Path, selected: Iterable[int], manifest: Manifest | None = None
+    submission: Path,
+    selected: Iterable[int],
+    manifest: Manifest | None = None,
+    limits: Limits | None = None,
 ) -> list[ModuleGrade]:
-    """Grade the ``selected`` modules of ``submission``; every other module scores zero."""
-    manifest = manifest or load_manifest()
+    """Grade the ``selected`` modules of ``submission``; every other module scores zero.
+
+    ``GradingError`` where the course's own tests cannot run in the sandbox.
+    """
+    manifest, limits = manifest or load_manifest(), limits or Limits()
     chosen = set(selected)
+    sandbox = detect_sandbox(submission)
     with tempfile.TemporaryDirectory(prefix="tito-grade-") as folder:
-        root = Path(folder)
-        prepare(submission, root, manifest)
+        base = Path(folder)
+        prepare(base, submission, manifest, sandbox)
         return [
-            grade_module(root, module, manifest)
+            grade_module(base, module, manifest, sandbox, limits)
             if module.number in chosen
             else ModuleGrade(module.number, module.title, "not graded")
             for module in gradable(manifest)

@@ -9,12 +9,16 @@ writes the equivalent ``.ipynb`` JSON without jupytext or nbformat::
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tito.course.manifest import REPOSITORY
 from tito.course.progress import write_atomic
 
 CELL = re.compile(r"^# %%(?P<title>[^\[]*)(?:\[(?P<kind>\w+)\])?\s*$")
@@ -98,3 +102,24 @@ def write_notebook(source: Path, target: Path) -> None:
     """Write the notebook of the percent script ``source`` to ``target``, atomically."""
     notebook = to_notebook(source.read_text(encoding="utf-8"))
     write_atomic(target, json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+
+
+def jupyter_install_command() -> str:
+    """The command that installs Jupyter into this Python: the ``course`` extra of the clone."""
+    if (REPOSITORY / "pyproject.toml").is_file():
+        return f'{sys.executable} -m pip install -e "{REPOSITORY}[course]"'
+    return f"{sys.executable} -m pip install jupyterlab"
+
+
+def how_to_open(notebook: Path) -> str:
+    """The commands that open ``notebook`` (relative to the workspace) in JupyterLab.
+
+    The notebook's first cell finds the workspace by itself, so no ``PYTHONPATH`` is needed.
+    Where JupyterLab is not installed in this Python, the install command comes first.
+    """
+    if importlib.util.find_spec("jupyterlab") is None:
+        return f"Install Jupyter, then open it:\n  {jupyter_install_command()}\n" + (
+            f"  {sys.executable} -m jupyterlab {notebook}"
+        )
+    opener = "jupyter lab" if shutil.which("jupyter") else f"{sys.executable} -m jupyterlab"
+    return f"Open it from this folder: {opener} {notebook}"
