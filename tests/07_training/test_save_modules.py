@@ -66,8 +66,10 @@ def test_modules_round_trip_whole(name):
     for (key, mine), (_, theirs) in zip(
         restored.state_dict().items(), model.state_dict().items(), strict=True
     ):
-        np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=key)
-    np.testing.assert_allclose(run(name, restored).numpy(), run(name, model).numpy())
+        np.testing.assert_array_equal(mine.detach().numpy(), theirs.detach().numpy(), err_msg=key)
+    np.testing.assert_allclose(
+        run(name, restored).detach().numpy(), run(name, model).detach().numpy()
+    )
 
 
 def test_a_restored_model_trains():

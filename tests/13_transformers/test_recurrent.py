@@ -30,7 +30,10 @@ def twin_layers(kind: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
     torch = torch_or_skip()
     theirs = getattr(torch.nn, kind)(*args, **kwargs).double()
     ours = getattr(nn, kind)(*args, **kwargs).double()
-    state = {name: tinytorch.tensor(value.numpy()) for name, value in theirs.state_dict().items()}
+    state = {
+        name: tinytorch.tensor(value.detach().numpy())
+        for name, value in theirs.state_dict().items()
+    }
     ours.load_state_dict(state)  # strict: every name must exist on both sides
     assert [name for name, _ in ours.named_parameters()] == [
         name for name, _ in theirs.named_parameters()
@@ -132,7 +135,7 @@ def test_dropout_between_layers() -> None:
     assert_close(first, again)
     lstm.train()
     dropped, _ = lstm(x)
-    assert not np.allclose(dropped.numpy(), first.numpy())
+    assert not np.allclose(dropped.detach().numpy(), first.detach().numpy())
     with pytest.warns(UserWarning, match="num_layers greater than 1"):
         nn.GRU(3, 4, dropout=0.2)
 
@@ -238,5 +241,5 @@ def test_recurrent_classifier_learns(kind: str) -> None:
         optimizer.zero_grad()
         nn.functional.cross_entropy(scores(), labels).backward()
         optimizer.step()
-    accuracy = (scores().argmax(1).numpy() == labels.numpy()).mean()
+    accuracy = (scores().argmax(1).detach().numpy() == labels.detach().numpy()).mean()
     assert accuracy >= 0.95

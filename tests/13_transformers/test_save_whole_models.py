@@ -52,8 +52,8 @@ def test_layers_round_trip_whole(name):
     for (key, mine), (_, theirs) in zip(
         restored.state_dict().items(), model.state_dict().items(), strict=True
     ):
-        np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=key)
-    np.testing.assert_allclose(run(restored).numpy(), run(model).numpy())
+        np.testing.assert_array_equal(mine.detach().numpy(), theirs.detach().numpy(), err_msg=key)
+    np.testing.assert_allclose(run(restored).detach().numpy(), run(model).detach().numpy())
 
 
 def test_model_with_a_config_object():
@@ -70,4 +70,6 @@ def test_model_with_a_config_object():
     with serialization.safe_globals([GPTConfig]):
         restored = load(buffer)
     tokens = tinytorch.tensor([[1, 2, 3, 10]])
-    np.testing.assert_allclose(restored(tokens)[0].numpy(), model(tokens)[0].numpy())
+    np.testing.assert_allclose(
+        restored(tokens)[0].detach().numpy(), model(tokens)[0].detach().numpy()
+    )

@@ -24,7 +24,7 @@ def test_lenet5_summary_row_by_row() -> None:
         x = layer(x)
         row = rows[name]
         assert row.output_shape == list(x.shape)
-        assert row.activation_bytes == x.numpy().nbytes
+        assert row.activation_bytes == x.detach().numpy().nbytes
         assert row.parameters == sum(p.numel() for p in layer.parameters())
         assert row.kind == type(layer).__name__ and row.depth == 1 and row.calls == 1
     assert rows["0"].flops == conv_flops((2, 1, 28, 28), (6, 1, 5, 5), (2, 6, 28, 28))

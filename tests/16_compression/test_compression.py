@@ -72,7 +72,7 @@ def mask_channels_like(model: nn.Sequential, amount: float) -> None:
     layers = [layer for layer in model if isinstance(layer, (nn.Linear, nn.Conv2d))]
     for layer in layers[:-1]:
         prune.ln_structured(layer, "weight", amount=amount, n=1, dim=0)
-        kept = layer.weight_mask.numpy().reshape(layer.weight.shape[0], -1).any(axis=1)
+        kept = layer.weight_mask.detach().numpy().reshape(layer.weight.shape[0], -1).any(axis=1)
         prune.custom_from_mask(layer, "bias", mask=tinytorch.tensor(kept.astype(np.float32)))
 
 
@@ -112,7 +112,7 @@ def test_channel_pruning_goes_through_batch_norm() -> None:
     mask_channels_like(model, 0.5)
     # a masked channel's batch norm output is its shift, so compare on the kept channels only
     x = tinytorch.randn(2, 2, 6, 6)
-    kept = np.flatnonzero(model[0].bias_mask.numpy())
+    kept = np.flatnonzero(model[0].bias_mask.detach().numpy())
     assert_close(small[:2](x), model[:2](x)[:, tinytorch.tensor(kept)], atol=1e-5)
 
 
@@ -154,7 +154,7 @@ def test_global_pruning_to_90_percent_and_fine_tuning_stays_near_dense(trained_m
     assert kept == total - round(0.9 * total)
     fit(model, flat, labels, epochs=5)
     for layer, _ in linears:  # pruned weights stayed zero while fine-tuning
-        assert np.all(layer.weight.numpy()[layer.weight_mask.numpy() == 0] == 0)
+        assert np.all(layer.weight.detach().numpy()[layer.weight_mask.detach().numpy() == 0] == 0)
     assert dense > 0.9
     assert accuracy(model, test_flat, test_labels) > dense - 0.04
 
@@ -192,8 +192,8 @@ def test_distillation_soft_gradient_is_the_probability_gap_over_t() -> None:
     temperature = 2.0
     distillation_loss(student, teacher, tinytorch.tensor([0, 1, 2]), temperature, 1.0).backward()
     gap = F.softmax(student.detach() / temperature, 1) - F.softmax(teacher / temperature, 1)
-    expected = temperature**2 * gap.numpy() / temperature / 3  # T^2 (q - p) / T, batchmean
-    np.testing.assert_allclose(student.grad.numpy(), expected, atol=1e-12)
+    expected = temperature**2 * gap.detach().numpy() / temperature / 3  # T^2 (q - p) / T, batchmean
+    np.testing.assert_allclose(student.grad.detach().numpy(), expected, atol=1e-12)
 
 
 def test_the_teacher_gets_no_gradient_and_bad_settings_are_refused() -> None:
@@ -227,9 +227,9 @@ def test_factorized_linear_computes_the_truncated_weight() -> None:
     full = factorize_linear(layer, rank=6)
     assert_close(full(x), layer(x), atol=1e-5)
     low = factorize_linear(layer, rank=2)
-    outer, inner = truncated_svd(layer.weight.numpy(), 2)
-    expected = x.numpy() @ (outer @ inner).T + layer.bias.numpy()
-    np.testing.assert_allclose(low(x).numpy(), expected, atol=1e-5)
+    outer, inner = truncated_svd(layer.weight.detach().numpy(), 2)
+    expected = x.detach().numpy() @ (outer @ inner).T + layer.bias.detach().numpy()
+    np.testing.assert_allclose(low(x).detach().numpy(), expected, atol=1e-5)
     assert sum(p.numel() for p in low.parameters()) == 2 * 10 + 6 * 2 + 6
     with pytest.raises(ValueError, match="rank must be between 1 and 6"):
         factorize_linear(layer, rank=7)
@@ -268,6 +268,6 @@ def test_sparse_file_of_a_pruned_model_is_smaller_and_loads_densely(tmp_path) ->
     fresh = mlp_classifier(64, 64)
     fresh.load_state_dict(load_sparse(sparse_path))
     x = tinytorch.randn(3, 64)
-    np.testing.assert_array_equal(fresh(x).numpy(), model(x).numpy())
+    np.testing.assert_array_equal(fresh(x).detach().numpy(), model(x).detach().numpy())
     with pytest.raises(RuntimeError, match="not written by save_sparse"):
         load_sparse(dense_path)

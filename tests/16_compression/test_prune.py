@@ -34,7 +34,7 @@ def twin_linears(in_features: int = 6, out_features: int = 4, seed: int = 0):
     with tinytorch.no_grad():
         ours.weight.copy_(tinytorch.tensor(weights))
     theirs.weight.data = torch.tensor(weights)
-    theirs.bias.data = torch.tensor(ours.bias.numpy())
+    theirs.bias.data = torch.tensor(ours.bias.detach().numpy())
     return ours, theirs
 
 
@@ -45,7 +45,7 @@ def twin_convs(seed: int = 0):
     with tinytorch.no_grad():
         ours.weight.copy_(tinytorch.tensor(weights))
     theirs.weight.data = torch.tensor(weights)
-    theirs.bias.data = torch.tensor(ours.bias.numpy())
+    theirs.bias.data = torch.tensor(ours.bias.detach().numpy())
     return ours, theirs
 
 
@@ -123,7 +123,9 @@ def test_forward_uses_the_mask_and_gradients_reach_kept_weights_only() -> None:
     (ours_out**2).sum().backward()
     (theirs_out**2).sum().backward()
     assert_close(ours.weight_orig.grad, theirs.weight_orig.grad)
-    assert np.all(ours.weight_orig.grad.numpy()[ours.weight_mask.numpy() == 0] == 0)
+    assert np.all(
+        ours.weight_orig.grad.detach().numpy()[ours.weight_mask.detach().numpy() == 0] == 0
+    )
 
 
 def test_the_hook_recomputes_the_weight_after_orig_changes() -> None:
@@ -132,8 +134,8 @@ def test_the_hook_recomputes_the_weight_after_orig_changes() -> None:
     with tinytorch.no_grad():
         layer.weight_orig.add_(1.0)
     layer(tinytorch.zeros(1, 3))
-    expected = layer.weight_orig.numpy() * layer.weight_mask.numpy()
-    np.testing.assert_array_equal(layer.weight.numpy(), expected)
+    expected = layer.weight_orig.detach().numpy() * layer.weight_mask.detach().numpy()
+    np.testing.assert_array_equal(layer.weight.detach().numpy(), expected)
 
 
 # ---------------------------------------------------------------------- composing masks
@@ -178,7 +180,7 @@ def test_random_unstructured_prunes_the_count_and_repeats_with_the_seed() -> Non
         tinytorch.manual_seed(7)
         layer = nn.Linear(8, 5)
         prune.random_unstructured(layer, "weight", amount=0.35)
-        masks.append(layer.weight_mask.numpy())
+        masks.append(layer.weight_mask.detach().numpy())
     assert masks[0].sum() == 40 - 14
     assert set(np.unique(masks[0])) == {0.0, 1.0}
     np.testing.assert_array_equal(masks[0], masks[1])
@@ -188,7 +190,9 @@ def test_random_unstructured_prunes_the_count_and_repeats_with_the_seed() -> Non
 def test_random_structured_prunes_whole_slices(dim: int) -> None:
     conv = nn.Conv2d(4, 6, 3)
     prune.random_structured(conv, "weight", amount=0.5, dim=dim)
-    mask = np.moveaxis(conv.weight_mask.numpy(), dim, 0).reshape(conv.weight.shape[dim], -1)
+    mask = np.moveaxis(conv.weight_mask.detach().numpy(), dim, 0).reshape(
+        conv.weight.shape[dim], -1
+    )
     per_slice = mask.sum(axis=1)
     assert set(per_slice) <= {0.0, mask.shape[1]}
     assert (per_slice == 0).sum() == round(0.5 * conv.weight.shape[dim])
@@ -196,10 +200,10 @@ def test_random_structured_prunes_whole_slices(dim: int) -> None:
 
 def test_identity_keeps_everything() -> None:
     layer = nn.Linear(3, 2)
-    before = layer.weight.numpy().copy()
+    before = layer.weight.detach().numpy().copy()
     prune.identity(layer, "weight")
-    assert layer.weight_mask.numpy().all()
-    np.testing.assert_array_equal(layer.weight.numpy(), before)
+    assert layer.weight_mask.detach().numpy().all()
+    np.testing.assert_array_equal(layer.weight.detach().numpy(), before)
 
 
 # ---------------------------------------------------------------------- global pruning
@@ -272,7 +276,9 @@ def test_pruned_state_dict_loads_into_a_pytorch_model_pruned_the_same_way() -> N
     ours, theirs = twin_linears()
     prune.l1_unstructured(ours, "weight", amount=0.5)
     torch.nn.utils.prune.identity(theirs, "weight")
-    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict(
+        {k: torch.tensor(v.detach().numpy()) for k, v in ours.state_dict().items()}
+    )
     x = np.ones((1, 6), np.float32)
     assert_close(ours(tinytorch.tensor(x)), theirs(torch.tensor(x)))
 
@@ -339,7 +345,9 @@ def test_composed_amounts_count_the_remaining_weights(rows, cols, first, second)
     total = rows * cols
     after_first = total - round(first * total)
     expected = after_first - round(second * after_first)
-    mask = layer.weight_mask.numpy()
+    mask = layer.weight_mask.detach().numpy()
     assert mask.sum() == expected
     assert set(np.unique(mask)) <= {0.0, 1.0}
-    np.testing.assert_array_equal(layer.weight.numpy(), layer.weight_orig.numpy() * mask)
+    np.testing.assert_array_equal(
+        layer.weight.detach().numpy(), layer.weight_orig.detach().numpy() * mask
+    )

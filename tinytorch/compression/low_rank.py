@@ -48,7 +48,7 @@ def factorize_linear(layer: nn.Linear, rank: int) -> nn.Sequential:
             f"factorize_linear: rank must be between 1 and {full_rank} for a Linear("
             f"{layer.in_features}, {layer.out_features}), got {rank}"
         )
-    dtype = layer.weight.numpy().dtype
+    dtype = layer.weight.detach().numpy().dtype
     outer, inner = truncated_svd(layer.weight.detach().numpy(), rank)
     first = nn.Linear(layer.in_features, rank, bias=False)
     second = nn.Linear(rank, layer.out_features, bias=layer.bias is not None)

@@ -70,7 +70,7 @@ def effective_state_dict(model: nn.Module) -> dict[str, Tensor]:
 
 def _encode(tensor: Tensor) -> Any:
     """A bitmask entry when that is smaller than the dense tensor, else the tensor itself."""
-    array = tensor.numpy()
+    array = tensor.detach().numpy()
     nonzero = int(np.count_nonzero(array))
     if array.size / 8 + nonzero * array.itemsize >= array.nbytes:
         return tensor
@@ -102,6 +102,8 @@ def load_sparse(f: FileLike) -> dict[str, Tensor]:
         if isinstance(entry, Tensor):
             state[key] = entry
         else:
-            dense = from_bitmask(entry["bits"].numpy(), entry["values"].numpy(), entry["shape"])
+            dense = from_bitmask(
+                entry["bits"].detach().numpy(), entry["values"].detach().numpy(), entry["shape"]
+            )
             state[key] = Tensor._from_array(dense)
     return state
