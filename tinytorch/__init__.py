@@ -58,14 +58,8 @@ from tinytorch.tensor import Tensor
 __version__ = "0.1.0"
 
 # The sub-packages PyTorch makes available after a bare ``import torch``.
-from tinytorch import (  # noqa: E402
-    cuda,
-    nn,
-    optim,
-    profiler,  # noqa: E402 - also loads tinytorch.utils.flop_counter
-    text,
-    utils,
-)
+from tinytorch import cuda, nn, optim, text, utils  # noqa: E402
+from tinytorch import profiler as profiler  # noqa: E402 - loads utils.flop_counter too
 from tinytorch.serialization import load, save  # noqa: E402
 
 # Keep freed memory for the next step instead of returning it to the system (see the module).
