@@ -256,3 +256,34 @@ def test_no_recorder_is_left_behind_even_after_an_error() -> None:
         model(tinytorch.ones(1, 2))
     assert function._recorder is None
     assert model._forward_pre_hooks == {} and model._forward_hooks == {}
+
+
+def test_global_module_hooks_run_before_each_modules_own_like_pytorch() -> None:
+    torch = torch_or_skip()
+
+    def calls(lib) -> list[str]:
+        from_module = lib.nn.modules.module
+        seen: list[str] = []
+        layer = lib.nn.Sequential(lib.nn.Linear(2, 2))
+        layer[0].register_forward_pre_hook(lambda m, a: seen.append("own pre"))
+        layer[0].register_forward_hook(lambda m, a, o: seen.append("own post"))
+        handles = [
+            from_module.register_module_forward_pre_hook(
+                lambda m, a: seen.append(f"global pre {type(m).__name__}")
+            ),
+            from_module.register_module_forward_hook(
+                lambda m, a, o: seen.append(f"global post {type(m).__name__}")
+            ),
+        ]
+        layer(lib.ones(1, 2))
+        for handle in handles:
+            handle.remove()
+        layer(lib.ones(1, 2))  # removed: only the layer's own hooks run again
+        return seen
+
+    assert calls(tinytorch) == calls(torch)
+
+
+def test_bare_import_reaches_the_profiler_and_the_counter() -> None:
+    assert tinytorch.profiler.profile is not None
+    assert tinytorch.utils.flop_counter.FlopCounterMode is FlopCounterMode

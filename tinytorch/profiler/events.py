@@ -159,24 +159,29 @@ class EventList(list):
         ``dur`` in microseconds, on this process and thread, its input shapes under ``args``.
         """
         pid = os.getpid()
-        trace = [
-            {"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
-             "args": {"name": "tinytorch"}},
-        ]  # fmt: skip
-        for event in self:
-            trace.append({
-                "ph": "X",
-                "cat": "user_annotation" if event.is_user_annotation else "cpu_op",
-                "name": event.name,
-                "pid": pid,
-                "tid": 0,
-                "ts": event.start_us,
-                "dur": event.cpu_time_total,
-                "args": {"Input Dims": event.input_shapes, "Bytes": event.cpu_memory_usage,
-                         "FLOPs": event.flops},
-            })  # fmt: skip
+        process = {"ph": "M", "name": "process_name", "pid": pid, "tid": 0}
+        process["args"] = {"name": "tinytorch"}
+        trace = [process, *(trace_event(event, pid) for event in self)]
         with open(path, "w", encoding="utf-8") as file:
             json.dump({"traceEvents": trace, "displayTimeUnit": "ms"}, file)
+
+
+def trace_event(event: FunctionEvent, pid: int) -> dict[str, Any]:
+    """One event as a Chrome trace "complete event": a name, a start and a duration."""
+    return {
+        "ph": "X",
+        "cat": "user_annotation" if event.is_user_annotation else "cpu_op",
+        "name": event.name,
+        "pid": pid,
+        "tid": 0,
+        "ts": event.start_us,
+        "dur": event.cpu_time_total,
+        "args": {
+            "Input Dims": event.input_shapes,
+            "Bytes": event.cpu_memory_usage,
+            "FLOPs": event.flops,
+        },
+    }
 
 
 def format_time(microseconds: float) -> str:

@@ -96,10 +96,6 @@ class profile(Recorder):  # noqa: N801 - PyTorch's name
         super().stop()
         _current = self._outer_profile
 
-    def __enter__(self) -> profile:
-        self.start()
-        return self
-
     # ------------------------------------------------------------------ results
     def events(self) -> EventList:
         """Every recorded event, ordered by start time."""
@@ -121,6 +117,7 @@ class profile(Recorder):  # noqa: N801 - PyTorch's name
 
     # ------------------------------------------------------------------ recording
     def now_us(self) -> float:
+        """Microseconds since ``start()``."""
         return (time.perf_counter_ns() - self._origin_ns) / 1000
 
     def open_event(self, name: str, input_shapes: list, user_annotation: bool) -> FunctionEvent:
