@@ -214,3 +214,15 @@ def test_harness_rejects_mismatched_data(digits) -> None:
     images, labels = digits
     with pytest.raises(ValueError, match="40 images but 39 labels"):
         Harness(images, labels[:39], 0.5)
+
+
+def test_without_threadpoolctl_the_system_still_describes_numpy(monkeypatch) -> None:
+    from tinytorch.utils import threads
+
+    monkeypatch.setattr(threads, "threadpoolctl", None)
+    assert threads.get_blas_threads() is None and threads.blas_info() == []
+    with pytest.warns(UserWarning, match="threadpoolctl is not installed"), threads.blas_threads(2):
+        pass
+    system = describe_system()
+    assert system["blas_threads"] is None
+    assert system["blas"] and "internal_api" in system["blas"][0]  # from np.show_config
