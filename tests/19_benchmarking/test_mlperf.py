@@ -155,6 +155,8 @@ def test_harness_accuracy_and_invalid_verdict(digits) -> None:
     report = Report([passing, failing])
     assert report.ranks() == {"ok": 1, "too_inaccurate": None}
     assert "INVALID" in report.table()
+    with pytest.raises(ValueError, match="unique, repeated: \\['ok'\\]"):
+        Report([passing, passing])
 
 
 def test_report_ranks_valid_results_by_p90_within_a_division(digits) -> None:
@@ -214,6 +216,8 @@ def test_harness_rejects_mismatched_data(digits) -> None:
     images, labels = digits
     with pytest.raises(ValueError, match="40 images but 39 labels"):
         Harness(images, labels[:39], 0.5)
+    with pytest.raises(ValueError, match="quality_target is an accuracy"):
+        Harness(images, labels, 99.0)
 
 
 def test_without_threadpoolctl_the_system_still_describes_numpy(monkeypatch) -> None:

@@ -369,6 +369,10 @@ class Harness:
             raise ValueError(
                 f"Harness: {len(images)} images but {len(labels)} labels; pass one label each"
             )
+        if not 0.0 <= quality_target <= 1.0:
+            raise ValueError(
+                f"Harness: quality_target is an accuracy in [0, 1], got {quality_target}"
+            )
         self.images, self.labels = images, labels
         self.quality_target = quality_target
         self.batch_size = batch_size
@@ -426,6 +430,10 @@ class Report:
     """Results ranked by single-stream p90 latency within each division; INVALID unranked."""
 
     def __init__(self, results: list[Result]) -> None:
+        names = [result.name for result in results]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"Report: submission names must be unique, repeated: {repeated}")
         self.results = list(results)
 
     def ranks(self) -> dict[str, int | None]:
