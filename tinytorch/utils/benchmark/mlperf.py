@@ -346,7 +346,8 @@ class Harness:
         quality_target: the lowest accuracy (0..1) a valid result may have.
         batch_size: the offline scenario's batch size.
         min_query_count, min_duration, max_duration: the single-stream stopping rule.
-        warmup, repeats: untimed passes first; timed offline passes.
+        warmup: untimed single-stream queries first (offline: one untimed pass).
+        repeats: timed offline passes.
         num_threads: BLAS threads during the runs (recorded with the system).
         clock: seconds as a float (``time.perf_counter``); tests inject a fake one.
     """
@@ -389,7 +390,9 @@ class Harness:
 
     def accuracy(self, model: Module) -> float:
         """The fraction of ``images`` whose highest logit is the label."""
-        predicted = tinytorch.cat([model(batch).argmax(dim=1) for batch in self.batches(64)])
+        predicted = tinytorch.cat(
+            [model(batch).argmax(dim=1) for batch in self.batches(self.batch_size)]
+        )
         return float((predicted == self.labels).float().mean().item())
 
     def run(
