@@ -335,7 +335,7 @@ class Tensor:
                 dtype = arg
             elif isinstance(arg, Tensor):
                 dtype = arg.dtype
-            else:
+            elif not isinstance(arg, builtins.bool):  # non_blocking and copy change nothing
                 devices.check_device(arg)
         return self if dtype is None else self.type(dtype)
 

@@ -119,3 +119,9 @@ def test_legacy_constructor_of_a_tensor_keeps_or_refuses_its_dtype():
         tinytorch.LongTensor(x)
     with pytest.raises(TypeError):
         tinytorch.FloatTensor("abc")
+
+
+def test_to_accepts_non_blocking_and_copy_flags():
+    x = tinytorch.ones(2)
+    assert x.to("cpu", tinytorch.float64, True).dtype == tinytorch.float64
+    assert x.to(tinytorch.device("cpu"), non_blocking=True) is x
