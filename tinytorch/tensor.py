@@ -1649,10 +1649,9 @@ def _view_index(index: Any) -> Any:
     NumPy returns a copied scalar for ``a[0, 1]`` but a 0-d view for ``a[0, 1, ...]``; the view
     lets ``x[0, 1] += 1`` change ``x`` in place.
     """
-    parts = index if isinstance(index, tuple) else (index,)
-    if builtins.any(part is Ellipsis for part in parts):
-        return index
-    return (*parts, Ellipsis)
+    if isinstance(index, tuple):
+        return index if builtins.any(part is Ellipsis for part in index) else (*index, ...)
+    return index if index is Ellipsis else (index, ...)
 
 
 def _numpy_index(index: Any) -> Any:

@@ -49,13 +49,13 @@ class Context:
         needs_input_grad: one bool per forward argument.
         shape, dtype: of the output, so the engine can check and shape incoming gradients.
         retained: the output tensor if ``retain_grad()`` was called on it, else ``None``.
-        saved_versions: (version counter, version, array, position) of each argument or
+        saved_versions: [(version counter, version, array, position)] for each argument or
             output whose array forward saved (``remember_versions``).
     """
 
     released = False
     retained = None
-    saved_versions: tuple = ()
+    saved_versions: Sequence[tuple] = ()
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays that backward needs; they are released after backward runs."""
@@ -80,14 +80,15 @@ class Context:
         ``saved_tensors`` compares them with the versions at backward time. The output counts
         as position ``len(args)``.
         """
-        saved_ids = {id(array) for array in self.__dict__.get("saved", ())}
-        if not saved_ids:
+        saved = self.__dict__.get("saved")
+        if not saved:
             return
-        self.saved_versions = tuple(
-            (item._version_counter, item._version_counter.value, item._data, position)
-            for position, item in enumerate((*args, output))
-            if isinstance(item, tensor.Tensor) and id(item._data) in saved_ids
-        )
+        versions = []
+        for position, item in enumerate((*args, output)):
+            if isinstance(item, tensor.Tensor) and _is_one_of(item._data, saved):
+                counter = item._version_counter
+                versions.append((counter, counter.value, item._data, position))
+        self.saved_versions = versions
 
     def _modified_message(self, now: int, expected: int, array: Any, position: int) -> str:
         """PyTorch's words for a saved tensor changed in place, naming where it came from."""
@@ -134,6 +135,14 @@ def call_backward(node: Context, grad_output: np.ndarray) -> Any:
     if _recorder is None:
         return node.function.backward(node, grad_output)
     return _recorder.record_backward(node, grad_output)
+
+
+def _is_one_of(array: np.ndarray, arrays: Sequence[Any]) -> bool:
+    """Whether ``array`` is one of ``arrays`` (the same object, not equal values)."""
+    for other in arrays:
+        if other is array:
+            return True
+    return False
 
 
 class Function:
