@@ -333,3 +333,18 @@ def test_the_grade_records_the_isolation_it_ran_under(stubs: ModuleGrade) -> Non
         assert str(REPOSITORY / "tests") in stubs.isolation["hidden"]
     if sandbox.user:
         assert stubs.isolation["uid"] == 65534
+
+
+def test_skips_raised_by_the_submission_count_as_failures(
+    honest: Path, stubs: ModuleGrade, tmp_path: Path
+) -> None:
+    root = _copy(honest, tmp_path)
+    for path in (root / "tinytorch").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if "NotImplementedError(" in text:
+            text = text.replace("raise NotImplementedError(", "__import__('pytest').skip(")
+            path.write_text(text, encoding="utf-8")
+    grade = _grade(root)
+    _scores_like_stubs(grade, stubs)
+    skipped = [{r.test for r in g.tests if r.outcome == "skipped"} for g in (grade, stubs)]
+    assert skipped[0] == skipped[1]
