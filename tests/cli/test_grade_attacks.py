@@ -281,11 +281,12 @@ def test_graded_code_cannot_keep_hidden_tests_write_the_course_or_reach_the_netw
         if sandbox.prefix:  # its own network namespace: the listener is out of reach
             with pytest.raises(BlockingIOError):
                 listener.accept()
+    if sandbox.user is None:
+        pytest.skip("not run by root: the graded code may write as this user (docs/course.md)")
     assert not (root / "stolen").exists() and not outside.exists()
     assert not (REPOSITORY / "stolen-hidden-tests").exists()
     assert hashlib.sha256(course_test.read_bytes()).hexdigest() == before
-    if sandbox.prefix:  # private temporary folders
-        assert not any(Path(folder, marker).exists() for folder in ("/tmp", "/var/tmp", "/dev/shm"))
+    assert not any(Path(folder, marker).exists() for folder in sandbox.private_temp)
 
 
 def _in_every_region(root: Path, code: str, unstoppable_in: str | None = None) -> None:
@@ -329,7 +330,7 @@ def test_the_grade_records_the_isolation_it_ran_under(stubs: ModuleGrade) -> Non
     sandbox = detect_sandbox(REPOSITORY)
     if sandbox.prefix:
         assert stubs.isolation["network"].startswith("off")
-        assert "/tmp" in stubs.isolation["private_temp"]
+        assert stubs.isolation["private_temp"] == list(sandbox.private_temp)
         assert str(REPOSITORY / "tests") in stubs.isolation["hidden"]
     if sandbox.user:
         assert stubs.isolation["uid"] == 65534
