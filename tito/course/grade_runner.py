@@ -21,22 +21,27 @@ no foreign hook wrapped around the test). A skip raised from the submission's co
 failure. Each phase stops after ``--test-seconds`` (SIGALRM); the grader kills a process that
 ignores it. Standard library and pytest only: this file runs without ``tito``.
 
-Events (``e``): ``isolation``, ``collected`` (``--collect``: one per test ``id``; else the
-count ``n``), ``collect-error``, ``start``, ``end`` (with ``outcome``), ``done``.
+Events (``e``): ``isolation``, ``collected`` (``--collect``: one per test ``id``),
+``collect-error``, ``ready`` (the number ``n`` of tests to run), ``start``, ``end`` (with
+``outcome``), ``done``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import resource
 import signal
+import stat
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import pytest
+from _pytest.outcomes import Skipped, XFailed
 
 TOKEN_VARIABLE = "TITO_GRADE_TOKEN"
 SNAPSHOT_ROOTS = ("_pytest", "pytest", "pluggy", "_hypothesis_pytestplugin")
@@ -55,7 +60,9 @@ DYNAMIC_GLOBALS = {
     ("_pytest.assertion.util", name) for name in ("_reprcompare", "_config", "_assertion_pass")
 }
 PHASES = {"setup", "call", "teardown"}
-SHARED_TEMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+Entry = tuple[str, Mapping[str, Any], str, Any]  # qualified name, namespace, key, object
 
 
 class TimeLimitError(Exception):
@@ -90,15 +97,14 @@ def mount(*args: str, keep: tuple[int, ...] = ()) -> bool:
     return done.returncode == 0
 
 
-def private_temp_folders(scratch: Path) -> list[str]:
-    """Cover the shared writable folders with private, size-limited ones, so that nothing the
-    graded code leaves there outlives the run; ``scratch`` (often in ``/tmp``) is bound back
-    at its place through a descriptor opened before. The folders covered."""
+def private_temp_folders(folders: list[str], scratch: Path) -> list[str]:
+    """Cover the shared writable ``folders`` with private, size-limited ones, so that nothing
+    the graded code leaves there outlives the run; ``scratch`` (often in ``/tmp``) is bound
+    back at its place through a descriptor opened before. The folders covered."""
     keep = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY)
     covered = []
-    for folder in map(Path, SHARED_TEMP):
-        options = "mode=1777,size=64m"
-        if not folder.is_dir() or not mount("-t", "tmpfs", "-o", options, "tito-tmp", str(folder)):
+    for folder in map(Path, folders):
+        if not mount("-t", "tmpfs", "-o", "mode=1777,size=64m", "tito-tmp", str(folder)):
             continue
         covered.append(str(folder))
         if scratch.is_relative_to(folder):
@@ -111,9 +117,10 @@ def private_temp_folders(scratch: Path) -> list[str]:
 
 def blocking_folder(path: Path) -> Path | None:
     """The highest folder above ``path`` that other users may not enter (``/root``, 0700)."""
-    return next(
-        (folder for folder in reversed(path.parents) if not folder.stat().st_mode & 1), None
-    )
+    for folder in reversed(path.parents):
+        if os.path.isdir(folder) and not folder.stat().st_mode & stat.S_IXOTH:
+            return folder
+    return None
 
 
 def expose(paths: list[str], scratch: Path) -> None:
@@ -137,13 +144,13 @@ def expose(paths: list[str], scratch: Path) -> None:
 
 def seal(options: argparse.Namespace) -> dict[str, Any]:
     """Hide paths, set limits, drop privileges; what was done, for the gradebook."""
+    if options.user and options.expose:
+        expose(options.expose, Path(options.scratch))
     hidden, not_hidden = [], []
     for path in options.hide:
         done = mount("-t", "tmpfs", "-o", "ro,size=4k,mode=0", "tito-hidden", path)
         (hidden if done else not_hidden).append(path)
-    temp = private_temp_folders(Path(options.scratch)) if options.hide else []
-    if options.user and options.expose:
-        expose(options.expose, Path(options.scratch))
+    temp = private_temp_folders(options.private_temp, Path(options.scratch))
     set_limit(resource.RLIMIT_CPU, options.cpu_seconds)
     set_limit(resource.RLIMIT_AS, options.memory_mb << 20)
     set_limit(resource.RLIMIT_FSIZE, options.file_mb << 20)
@@ -157,47 +164,34 @@ def seal(options: argparse.Namespace) -> dict[str, Any]:
     return {"hidden": hidden, "not_hidden": not_hidden, "private_temp": temp, "uid": os.getuid()}
 
 
-def load_pytest() -> None:
-    """Import pytest with every built-in plugin, and the Hypothesis plugin if installed."""
-    import _pytest.config
-
-    for name in (*_pytest.config.essential_plugins, *_pytest.config.default_plugins):
-        importlib.import_module(f"_pytest.{name}")
-    try:
-        importlib.import_module("_hypothesis_pytestplugin")
-    except ImportError:
-        pass
-
-
 def is_code(value: Any) -> bool:
     """Functions, classes and method descriptors: what a patch would replace."""
     return callable(value) or isinstance(value, (property, staticmethod, classmethod))
 
 
-def snapshot() -> dict[tuple[str, str], Any]:
+def snapshot() -> list[Entry]:
     """Every function and class of pytest, pluggy and the Hypothesis plugin, and the methods
-    of those classes, by (module, name)."""
-    found: dict[tuple[str, str], Any] = {}
+    of those classes, each with the live namespace (module or class) that holds it."""
+    entries: list[Entry] = []
     for module_name, module in list(sys.modules.items()):
         if module is None or module_name.split(".")[0] not in SNAPSHOT_ROOTS:
             continue
-        for name, value in vars(module).items():
+        namespace = vars(module)
+        for name, value in list(namespace.items()):
             if (module_name, name) in DYNAMIC_GLOBALS or not is_code(value):
                 continue
-            found[(module_name, name)] = value
+            entries.append((f"{module_name}.{name}", namespace, name, value))
             if isinstance(value, type) and value.__module__ == module_name:
-                for member, item in vars(value).items():
-                    if is_code(item):
-                        found[(module_name, f"{name}.{member}")] = item
-    return found
+                members = vars(value)
+                entries += [(f"{module_name}.{name}.{member}", members, member, item)
+                            for member, item in members.items() if is_code(item)]  # fmt: skip
+    return entries
 
 
-def changed(before: dict[tuple[str, str], Any]) -> list[str]:
+def changed(before: list[Entry]) -> list[str]:
     """The snapshot entries that are gone or no longer the same objects. (Attributes pytest
     adds while it configures itself are new entries, not changes.)"""
-    now = snapshot()
-    return sorted(f"{module}.{name}" for (module, name), value in before.items()
-                  if now.get((module, name)) is not value)  # fmt: skip
+    return [name for name, namespace, key, value in before if namespace.get(key) is not value]
 
 
 def is_reporting(name: str) -> bool:
@@ -209,15 +203,13 @@ class Referee:
     """The pytest plugin that decides and reports each test's outcome."""
 
     def __init__(self, channel: Channel, options: argparse.Namespace) -> None:
-        from _pytest.outcomes import Skipped, XFailed
-
         self.channel, self.collect_only = channel, options.collect
         self.package = Path(options.package).resolve()
         self.seconds = options.test_seconds
         self.skip = set(json.loads(Path(options.skip).read_text())) if options.skip else set()
         self.skips = (Skipped, XFailed)
         self.before = snapshot()
-        self.known = {id(value) for value in self.before.values()}
+        self.known = {id(entry[-1]) for entry in self.before}
         self.phases: dict[str, set[str]] = {}
         self.outcomes: dict[str, str] = {}
         self.tampered: list[str] = []
@@ -227,20 +219,21 @@ class Referee:
         """The snapshot, taken after pytest has set itself up (its ``tryfirst`` hooks) and
         before the first conftest, and so the graded package, is imported (``trylast``)."""
         self.before = snapshot()
-        self.known = {id(value) for value in self.before.values()}
+        self.known = {id(entry[-1]) for entry in self.before}
 
     # Collection: the test ids (``--collect``), or how many tests will run.
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
             self.channel.send("collect-error", id=report.nodeid)
 
+    @pytest.hookimpl(trylast=True)  # after pytest's own selection (-m, -k, deselect)
     def pytest_collection_modifyitems(self, items: list[Any]) -> None:
         items[:] = [item for item in items if item.nodeid not in self.skip]
         if self.collect_only:
             for item in items:
                 self.channel.send("collected", id=item.nodeid)
         else:
-            self.channel.send("collected", n=len(items))
+            self.channel.send("ready", n=len(items))
 
     # The run of one test.
     def _alarm(self, signum: int, frame: Any) -> None:
@@ -299,6 +292,7 @@ class Referee:
             return "tampered"
         return "passed"
 
+    @pytest.hookimpl(wrapper=True, trylast=True)  # innermost of the wrappers
     def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:
         self.channel.send("start", id=item.nodeid)
         try:
@@ -307,23 +301,17 @@ class Referee:
             verdict = self._verdict(item)
             self.channel.send("end", id=item.nodeid, outcome=verdict)
 
+    @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_setup(self, item: Any) -> Any:
         return (yield from self._phase(item, "setup"))
 
+    @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_call(self, item: Any) -> Any:
         return (yield from self._phase(item, "call"))
 
+    @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_teardown(self, item: Any, nextitem: Any) -> Any:
         return (yield from self._phase(item, "teardown"))
-
-
-def wrap_hooks(referee_class: type) -> None:
-    """Mark the run hooks as innermost new-style wrappers (``wrapper=True, trylast=True``)."""
-    import pytest
-
-    for name in ("pytest_runtest_protocol", *sorted(f"pytest_runtest_{p}" for p in PHASES)):
-        marked = pytest.hookimpl(wrapper=True, trylast=True)(getattr(referee_class, name))
-        setattr(referee_class, name, marked)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -333,7 +321,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--hide", action="append", default=[], help="path to cover")
     parser.add_argument("--user", help="UID:GID to run as")
     parser.add_argument("--expose", action="append", default=[], help="path the user needs")
-    parser.add_argument("--scratch", help="a private folder for the mounts of --expose")
+    parser.add_argument("--scratch", help="the grading run's folder")
+    parser.add_argument("--private-temp", action="append", default=[], help="folder to cover")
     parser.add_argument("--test-seconds", type=float, default=60)
     parser.add_argument("--cpu-seconds", type=int, default=1800)
     parser.add_argument("--memory-mb", type=int, default=4096)
@@ -351,11 +340,7 @@ def main(argv: list[str]) -> int:
     options = parse(argv)
     channel = Channel(options.channel, os.environ.pop(TOKEN_VARIABLE))
     channel.send("isolation", **seal(options))
-    load_pytest()
-    wrap_hooks(Referee)
     referee = Referee(channel, options)
-    import pytest
-
     code = pytest.main(options.pytest_args, plugins=[referee])
     channel.send("done", code=int(code), tampered=referee.tampered, altered=referee.altered)
     return 0

@@ -51,6 +51,7 @@ from tito.course.workspace import copy_tests, pytest_command, write_pytest_ini
 CSV_FIELDS = ("module", "test", "outcome", "points", "possible")
 NOBODY = 65534  # the unprivileged user graded code runs as when the grader is root
 UNSHARE_FLAGS = ("--net", "--pid", "--fork", "--kill-child", "--mount")
+SHARED_TEMP = ("/tmp", "/var/tmp", "/dev/shm")  # made private to a run where Python is not there
 COLLECT_SECONDS = 300  # the longest a child may take to import and collect the tests
 MAX_LINE = 1 << 16  # a longer line on the channel is dropped
 RUNNER, LOG, SKIP = "runner.py", "child.log", "skip.json"
@@ -78,13 +79,15 @@ class Limits:
 @dataclass(frozen=True)
 class Sandbox:
     """How this machine isolates graded code: the ``unshare`` prefix (empty where it does not
-    work), the user to run as (root only), the paths to cover with empty mounts and those that
-    user must reach (Python and its packages)."""
+    work), the user to run as (root only), the paths to cover with empty mounts, those that
+    user must reach (Python and its packages) and the shared temporary folders to make
+    private."""
 
     prefix: tuple[str, ...]
     user: str | None
     hide: tuple[str, ...]
     expose: tuple[str, ...] = ()
+    private_temp: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, str]:
         """What isolation a grading run has, in words, for the gradebook."""
@@ -93,7 +96,7 @@ class Sandbox:
             "network": "off (own network namespace)" if self.prefix else "ON: unshare unavailable",
             "user": f"uid {self.user}" if self.user else "the grader's own (run as root to drop)",
             "limits": "CPU time, address space, file size; per-test and per-module time",
-            "files": "private /tmp, /var/tmp, /dev/shm" if self.prefix else "shared /tmp",
+            "files": f"private {', '.join(self.private_temp) or 'none'}; shared: the rest",
         }
 
 
@@ -167,16 +170,20 @@ def detect_sandbox(submission: Path) -> Sandbox:
     probe = [unshare, *flags, "true"] if unshare else None
     if probe is None or subprocess.run(probe, capture_output=True, check=False).returncode:
         return Sandbox((), user, ())
-    pythons = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    pythons = {Path(prefix).resolve() for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     secret = (REPOSITORY / "tests", REPOSITORY / PACKAGE, submission.resolve())
     hide = tuple(
         str(path)
         for path in secret
         if path.is_dir() and not any(python.is_relative_to(path) for python in pythons)
     )
-    python = {sys.prefix, sys.base_prefix, *(entry for entry in sys.path if os.path.isdir(entry))}
-    expose = tuple(sorted(str(Path(entry).resolve()) for entry in python))
-    return Sandbox((unshare, *flags), user, hide, expose)
+    expose = tuple(sorted({str(python) for python in pythons}))
+    temp = tuple(
+        folder
+        for folder in SHARED_TEMP
+        if os.path.isdir(folder) and not any(p.is_relative_to(folder) for p in pythons)
+    )
+    return Sandbox((unshare, *flags), user, hide, expose, temp)
 
 
 def _make_readable(folder: Path) -> None:
@@ -188,7 +195,7 @@ def _make_readable(folder: Path) -> None:
 
 def lay_out(target: Path, package: Path, manifest: Manifest) -> None:
     """``target``: ``package`` copied as ``tinytorch/`` beside every test of the course."""
-    shutil.copytree(package, target / PACKAGE, ignore=SKIPPED, symlinks=False)
+    shutil.copytree(package, target / PACKAGE, ignore=SKIPPED, symlinks=True)  # links stay links
     copy_tests(target, manifest, REPOSITORY, hidden=True)
     write_pytest_ini(target)
     _make_readable(target)
@@ -228,8 +235,9 @@ def _parse(line: bytes, token: str) -> dict | None:
     return event
 
 
-def _read(process: subprocess.Popen, fd: int, token: str, limits: Limits, deadline: float):
-    """The events of a running child; ``killed`` once it is silent for too long."""
+def _read(fd: int, token: str, limits: Limits, deadline: float) -> Iterator[dict]:
+    """The events of a running child; ``killed`` once it is silent for too long (collecting,
+    or running one test), ``exited`` when its channel closes."""
     buffer, collecting, last = b"", True, time.monotonic()
     while True:
         limit = COLLECT_SECONDS if collecting else 3 * limits.test_seconds + limits.grace_seconds
@@ -246,7 +254,7 @@ def _read(process: subprocess.Popen, fd: int, token: str, limits: Limits, deadli
         *lines, buffer = (buffer + chunk).split(b"\n")
         buffer = buffer if len(buffer) < MAX_LINE else b""
         for event in filter(None, (_parse(line, token) for line in lines)):
-            last, collecting = time.monotonic(), collecting and event["e"] != "collected"
+            last, collecting = time.monotonic(), collecting and event["e"] != "ready"
             yield event
             if event["e"] == "done":
                 return
@@ -270,6 +278,7 @@ def events(
     command = [*sandbox.prefix, sys.executable, "-I", "-B", str(base / RUNNER)]
     command += ["--channel", str(write_fd), "--package", str(base / folder / PACKAGE)]
     command += [f"--hide={path}" for path in sandbox.hide]
+    command += [f"--private-temp={folder}" for folder in sandbox.private_temp]
     command += [f"--scratch={base}"]
     if sandbox.user:
         command += [f"--user={sandbox.user}", *(f"--expose={path}" for path in sandbox.expose)]
@@ -289,7 +298,7 @@ def events(
         )
     os.close(write_fd)
     try:
-        yield from _read(process, read_fd, token, limits, deadline)
+        yield from _read(read_fd, token, limits, deadline)
     finally:
         os.close(read_fd)
         try:  # the whole process group: the child and anything it started
