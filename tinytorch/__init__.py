@@ -77,6 +77,7 @@ from tinytorch.qtensor import (
 )
 from tinytorch.random import Generator, initial_seed, manual_seed, seed
 from tinytorch.tensor import Tensor
+from tinytorch.threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
