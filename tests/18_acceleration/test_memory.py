@@ -5,7 +5,7 @@ import pytest
 
 import tinytorch
 from tinytorch import nn
-from tinytorch.acceleration import Checkpointed, peak_memory, saved_bytes
+from tinytorch.acceleration import Checkpointed, count_nodes, peak_memory, saved_bytes
 from tinytorch.autograd import Function
 from tinytorch.models import GPT, GPTConfig
 
@@ -63,3 +63,9 @@ def test_peak_memory_sees_a_temporary_array():
     result, peak = peak_memory(make_and_drop)
     assert result == 1_000_000.0
     assert 8_000_000 <= peak < 9_000_000
+
+
+def test_count_nodes():
+    x = tinytorch.randn(3, requires_grad=True)
+    assert count_nodes(x) == 0
+    assert count_nodes((x.exp() * 2).sum()) == 3

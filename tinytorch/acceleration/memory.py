@@ -25,7 +25,7 @@ from tinytorch.utils.checkpoint import checkpoint
 
 
 def saved_bytes(output: Tensor) -> int:
-    """Bytes of the arrays saved for backward by the graph that produced ``output``."""
+    """Bytes of the arrays kept for backward by the graph that produced ``output``."""
     seen_nodes: set[int] = set()
     seen_arrays: set[int] = set()
     total = 0
@@ -35,12 +35,32 @@ def saved_bytes(output: Tensor) -> int:
         if id(node) in seen_nodes:
             continue
         seen_nodes.add(id(node))
-        for array in node.__dict__.get("saved", ()):
-            if isinstance(array, np.ndarray) and id(array) not in seen_arrays:
+        for array in kept_arrays(node):
+            if id(array) not in seen_arrays:
                 seen_arrays.add(id(array))
                 total += array.nbytes
         stack.extend(s for s in node.__dict__.get("next_steps", ()) if isinstance(s, Context))
     return total
+
+
+def kept_arrays(node: Context) -> list[np.ndarray]:
+    """The arrays a graph node holds for its backward: those ``save_for_backward`` kept and
+    those forward stored as attributes of ``ctx`` (``ctx.mask = ...``)."""
+    attributes = [value for name, value in vars(node).items() if name != "saved_versions"]
+    candidates = [*vars(node).get("saved", ()), *attributes]
+    return [value for value in candidates if isinstance(value, np.ndarray)]
+
+
+def count_nodes(output: Tensor) -> int:
+    """How many operations autograd recorded in the graph that produced ``output``."""
+    seen: set[int] = set()
+    stack = [output.grad_fn] if output.grad_fn is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(s for s in node.__dict__.get("next_steps", ()) if isinstance(s, Context))
+    return len(seen)
 
 
 def peak_memory(function: Callable[[], Any]) -> tuple[Any, int]:
