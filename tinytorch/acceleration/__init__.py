@@ -5,8 +5,9 @@
   a float16-storage product that accumulates in float32).
 * ``unfused``: GELU, layer norm and cross-entropy composed of primitive ops, to compare
   with the fused ``Function`` of each.
-* ``memory``: bytes kept for backward (``saved_bytes``), recorded operations (``count_nodes``), peak memory of a call
-  (``peak_memory``), and ``Checkpointed``, a module wrapper that checkpoints its module.
+* ``memory``: bytes kept for backward (``saved_bytes``), recorded operations
+  (``count_nodes``), peak memory of a call (``peak_memory``), and ``Checkpointed``, a module
+  wrapper that checkpoints its module.
 
 Thread control lives in ``tinytorch.threads`` (``tinytorch.set_num_threads``), gradient
 checkpointing in ``tinytorch.utils.checkpoint``, loss scaling in ``tinytorch.amp``.
