@@ -25,7 +25,10 @@ from tinytorch.utils.checkpoint import checkpoint
 
 
 def saved_bytes(output: Tensor) -> int:
-    """Bytes of the arrays kept for backward by the graph that produced ``output``."""
+    """Bytes of the arrays kept for backward by the graph that produced ``output``.
+
+    A view keeps its whole base array alive, so each base array is counted once, in full.
+    """
     seen_nodes: set[int] = set()
     seen_arrays: set[int] = set()
     total = 0
@@ -35,12 +38,19 @@ def saved_bytes(output: Tensor) -> int:
         if id(node) in seen_nodes:
             continue
         seen_nodes.add(id(node))
-        for array in kept_arrays(node):
+        for array in map(owner_of, kept_arrays(node)):
             if id(array) not in seen_arrays:
                 seen_arrays.add(id(array))
                 total += array.nbytes
         stack.extend(s for s in node.__dict__.get("next_steps", ()) if isinstance(s, Context))
     return total
+
+
+def owner_of(array: np.ndarray) -> np.ndarray:
+    """The array that owns the memory ``array`` views (``array`` itself if it owns it)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
 def kept_arrays(node: Context) -> list[np.ndarray]:
