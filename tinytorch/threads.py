@@ -21,14 +21,17 @@ Two ways to reach the BLAS, tried in order:
    ``openblas_set_num_threads`` / ``openblas_get_num_threads`` are called (NumPy's wheels
    rename them with a ``scipy_`` prefix and a ``64_`` suffix).
 
-Where neither works (another BLAS without threadpoolctl), ``set_num_threads`` warns that it
-cannot reach the BLAS, and ``get_num_threads`` reports the number last asked for.
+The libraries are looked up once, at the first call (NumPy loads its BLAS when it is
+imported, before that). Where neither works (another BLAS without threadpoolctl),
+``set_num_threads`` warns that it cannot reach the BLAS, and ``get_num_threads`` reports the
+number last asked for.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import warnings
 from collections.abc import Iterator
@@ -41,6 +44,7 @@ _OPENBLAS_SUFFIXES = ("64_", "_64_", "")
 _requested: int | None = None  # what set_num_threads was last asked for
 
 
+@functools.cache
 def _threadpoolctl_blas() -> Any:
     """threadpoolctl's controller of the loaded BLAS libraries, or None without threadpoolctl."""
     try:
@@ -61,6 +65,7 @@ def _loaded_openblas_paths() -> list[str]:
     return sorted(path for path in paths if path.startswith("/"))
 
 
+@functools.cache
 def _openblas_function(action: str) -> Any:
     """OpenBLAS's ``openblas_<action>_num_threads`` from the loaded library, or None."""
     for path in _loaded_openblas_paths():
