@@ -164,3 +164,15 @@ def test_input_changed_in_place_before_backward_raises():
 def test_bad_segment_count_raises():
     with pytest.raises(ValueError, match="segments must be between 1"):
         checkpoint_sequential(make_mlp(), 0, tinytorch.randn(2, 6))
+
+
+def test_keyword_tensor_that_requires_grad_is_refused():
+    x = tinytorch.randn(2, 3, requires_grad=True)
+    with pytest.raises(ValueError, match="keyword argument 'scale' requires grad"):
+        checkpoint(lambda t, scale: t * scale, x, scale=x * 2, use_reentrant=False)
+
+
+def test_keyword_arguments_reach_the_function():
+    x = tinytorch.randn(2, 3, requires_grad=True)
+    checkpoint(lambda t, power: t**power, x, power=3, use_reentrant=False).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * x.detach().numpy() ** 2, rtol=1e-6)

@@ -146,10 +146,18 @@ def checkpoint(
     requires grad only when an input does (PyTorch warns otherwise, and so does this);
     with ``False`` or None, also when ``function`` is a Module with trainable parameters.
     ``preserve_rng_state=False`` skips saving the random state (faster; dropout's
-    recomputed mask then differs from the first one).
+    recomputed mask then differs from the first one). Tensors that need gradients must be
+    positional arguments or parameters: a non-leaf tensor that ``function`` reads from a
+    closure would be backpropagated through twice.
     """
     if not is_grad_enabled():
         return function(*args, **kwargs)
+    for name, value in kwargs.items():
+        if isinstance(value, Tensor) and value.requires_grad:
+            raise ValueError(
+                f"checkpoint: keyword argument {name!r} requires grad; pass tensors that need "
+                f"gradients positionally, so that the checkpoint can return their gradients"
+            )
     parameters = [] if use_reentrant else module_parameters(function)
     if not parameters and not any(isinstance(a, Tensor) and a.requires_grad for a in args):
         warnings.warn(
