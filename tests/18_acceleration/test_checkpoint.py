@@ -176,3 +176,26 @@ def test_keyword_arguments_reach_the_function():
     x = tinytorch.randn(2, 3, requires_grad=True)
     checkpoint(lambda t, power: t**power, x, power=3, use_reentrant=False).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 3 * x.detach().numpy() ** 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("count", "segments"), [(6, 4), (5, 2), (4, 4), (7, 3)])
+def test_checkpoint_sequential_recomputes_the_same_chunks_as_pytorch(count, segments):
+    torch = pytest.importorskip("torch")
+    from torch.utils.checkpoint import checkpoint_sequential as torch_checkpoint_sequential
+
+    def calls_per_function(run, x):
+        calls = [0] * count
+
+        def make(i):
+            def step(t):
+                calls[i] += 1
+                return (t * 0.5).exp()  # exp saves its output: a recomputation needs it
+
+            return step
+
+        run([make(i) for i in range(count)], segments, x, use_reentrant=False).sum().backward()
+        return calls
+
+    mine = calls_per_function(checkpoint_sequential, tinytorch.ones(3, requires_grad=True))
+    theirs = calls_per_function(torch_checkpoint_sequential, torch.ones(3, requires_grad=True))
+    assert mine == theirs
