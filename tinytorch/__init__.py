@@ -77,11 +77,12 @@ from tinytorch.qtensor import (
 )
 from tinytorch.random import Generator, initial_seed, manual_seed, seed
 from tinytorch.tensor import Tensor
+from tinytorch.threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
 # The sub-packages PyTorch makes available after a bare ``import torch``.
-from tinytorch import cuda, nn, onnx, optim, profiler, text, utils  # noqa: E402
+from tinytorch import amp, cuda, nn, onnx, optim, profiler, text, utils  # noqa: E402
 from tinytorch.serialization import load, save  # noqa: E402
 
 # Keep freed memory for the next step instead of returning it to the system (see the module).

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import torch_or_skip
+from tinytorch.threads import get_num_threads, num_threads_limited
 from tinytorch.utils.benchmark import Compare, Measurement, TaskSpec, Timer
-from tinytorch.utils.threads import blas_threads, get_blas_threads
 
 pytestmark = pytest.mark.module19
 
@@ -117,13 +117,12 @@ def test_a_statement_that_raises_is_explained() -> None:
 
 
 def test_num_threads_limits_blas_during_the_run() -> None:
-    pytest.importorskip("threadpoolctl")
     seen = []
-    before = get_blas_threads()
-    Timer(lambda: seen.append(get_blas_threads()), num_threads=1).timeit(2)
+    before = get_num_threads()
+    Timer(lambda: seen.append(get_num_threads()), num_threads=1).timeit(2)
     assert set(seen) == {1}
-    assert get_blas_threads() == before
-    with pytest.raises(ValueError, match="positive int"), blas_threads(0):
+    assert get_num_threads() == before
+    with pytest.raises(RuntimeError, match="positive integer"), num_threads_limited(0):
         pass
 
 

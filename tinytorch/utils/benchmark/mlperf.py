@@ -41,7 +41,7 @@ import numpy as np
 import tinytorch
 from tinytorch.nn import Module
 from tinytorch.profiler.model_stats import percentile
-from tinytorch.utils.threads import blas_info, blas_threads, get_blas_threads
+from tinytorch.threads import blas_info, get_num_threads, num_threads_limited
 
 SCHEMA = "tinytorch.mlperf/1"
 MIN_QUERY_COUNT = 1024  # MLPerf's minimum number of single-stream queries
@@ -116,7 +116,7 @@ def describe_system() -> dict:
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "blas": blas or numpy_blas_config(),
-        "blas_threads": get_blas_threads(),
+        "blas_threads": get_num_threads(),
         "tinytorch": getattr(tinytorch, "__version__", "unknown"),
     }
 
@@ -405,7 +405,7 @@ class Harness:
         """Both scenarios, the accuracy and the size of ``model``, as one ``Result``."""
         validate_techniques(division, techniques)
         model.eval()
-        with tinytorch.no_grad(), blas_threads(self.num_threads):
+        with tinytorch.no_grad(), num_threads_limited(self.num_threads):
             accuracy = self.accuracy(model)
             stream = single_stream(model, self.batches(1), clock=self.clock, **self.stream_rules)
             batch = offline(

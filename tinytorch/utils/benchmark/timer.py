@@ -9,8 +9,8 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 
+from tinytorch.threads import num_threads_limited
 from tinytorch.utils.benchmark.common import Measurement, TaskSpec
-from tinytorch.utils.threads import blas_threads
 
 Statement = str | Callable[[], object]
 
@@ -64,7 +64,7 @@ class Timer:
         """Seconds that ``number`` runs of the statement take (the setup runs first, once)."""
         if not isinstance(number, int) or number < 1:
             raise ValueError(f"Timer: number must be a positive int, got {number!r}")
-        with blas_threads(self._task_spec.num_threads):
+        with num_threads_limited(self._task_spec.num_threads):
             if not self._ready:
                 with explain_errors(self._task_spec.setup, "setup"):
                     self._setup(self._namespace)
