@@ -121,8 +121,8 @@ print("unbroadcast (2, 3, 4) -> (3, 1):", unbroadcast(g, (3, 1)).shape)
 # is a float array. Then fill the context: `ctx.function = cls`, `ctx.needs_input_grad` (one
 # bool per argument), `ctx.next_steps` (per argument: the input's `grad_fn` if it has one, the
 # input tensor itself if it is a leaf that needs grad, else `None`), `ctx.shape` and
-# `ctx.dtype` of the output; call `ctx.remember_versions(args, output)` (so that backward
-# can tell whether a saved array was changed in place since); mark the output
+# `ctx.dtype` of the output; give the arguments and the output to `ctx.remember_versions`
+# (so that backward can tell whether a saved array was changed in place since); mark the output
 # `_requires_grad = True` and set its `grad_fn`.
 # Hint: under `no_grad` nothing is recorded, so evaluation keeps no saved arrays alive.
 
