@@ -1,7 +1,10 @@
 """Measure module 17's target: generation with a key/value cache against without one.
 
-    python benchmarks/kv_cache.py            # 256 new tokens, 3 interleaved rounds
-    python benchmarks/kv_cache.py --rounds 1
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/kv_cache.py [--rounds 3]
+
+One BLAS thread makes figures reproducible: on a machine busy with other work, a
+multithreaded BLAS slows the uncached path's larger products far more than the cached path
+(threads wait for cores), which would inflate the speed-up.
 
 The model has milestone 05's TinyTalks configuration (character vocabulary of the TinyTalks
 training text, 2 blocks, 128 channels, 4 heads) with untrained weights: speed does not depend
@@ -21,6 +24,7 @@ more tokens/s with the cache for 256 new tokens.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -43,11 +47,11 @@ def milestone_model(prompt_length: int) -> GPT:
     return GPT(config).eval()
 
 
-def time_generation(model: GPT, prompt: tinytorch.Tensor, **options) -> tuple[float, list]:
-    """Seconds to generate NEW_TOKENS greedy tokens, and the tokens."""
-    start = time.perf_counter()
+def time_generation(model: GPT, prompt: tinytorch.Tensor, **options) -> tuple[float, float, list]:
+    """Wall-clock and CPU seconds to generate NEW_TOKENS greedy tokens, and the tokens."""
+    wall, cpu = time.perf_counter(), time.process_time()
     out = model.generate(prompt, NEW_TOKENS, top_k=1, **options)
-    return time.perf_counter() - start, out[0].tolist()
+    return time.perf_counter() - wall, time.process_time() - cpu, out[0].tolist()
 
 
 def time_step(model: GPT, idx: tinytorch.Tensor, cached: bool, repeats: int = 5) -> float:
@@ -76,25 +80,31 @@ def main() -> None:
     question = TinyTalks(split="test").pairs[0][0]
     prompt = tinytorch.tensor([tokenizer.encode(format_prompt(question))])  # (1, T)
     model = milestone_model(prompt.shape[1])
-    print(f"prompt {prompt.shape[1]} tokens + {NEW_TOKENS} new, block_size "
-          f"{model.config.block_size}, batch 1, greedy")  # fmt: skip
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
+    print(f"OPENBLAS_NUM_THREADS={threads}; prompt {prompt.shape[1]} tokens + {NEW_TOKENS} new, "
+          f"block_size {model.config.block_size}, batch 1, greedy")  # fmt: skip
     paths = {
         "no cache": {"use_cache": False},
         "DynamicCache": {"cache_implementation": "dynamic"},
         "StaticCache": {"cache_implementation": "static"},
     }
     seconds: dict[str, list[float]] = {name: [] for name in paths}
+    cpu_seconds: dict[str, list[float]] = {name: [] for name in paths}
     tokens: dict[str, list] = {}
     for _ in range(args.rounds):
         for name, options in paths.items():
-            elapsed, tokens[name] = time_generation(model, prompt, **options)
-            seconds[name].append(elapsed)
-    baseline = NEW_TOKENS / statistics.median(seconds["no cache"])
-    print(f"{'path':>14} {'tokens/s':>9} {'speed-up':>9}  same tokens")
+            wall, cpu, tokens[name] = time_generation(model, prompt, **options)
+            seconds[name].append(wall)
+            cpu_seconds[name].append(cpu)
+    wall_base = NEW_TOKENS / statistics.median(seconds["no cache"])
+    cpu_base = NEW_TOKENS / statistics.median(cpu_seconds["no cache"])
+    print(f"{'path':>14} {'tokens/s':>9} {'speed-up':>9} {'CPU tok/s':>10} {'speed-up':>9}  same")
     for name in paths:
         rate = NEW_TOKENS / statistics.median(seconds[name])
+        cpu_rate = NEW_TOKENS / statistics.median(cpu_seconds[name])
         same = tokens[name] == tokens["no cache"]
-        print(f"{name:>14} {rate:9.1f} {rate / baseline:8.1f}x  {same}")
+        print(f"{name:>14} {rate:9.1f} {rate / wall_base:8.1f}x {cpu_rate:10.1f} "
+              f"{cpu_rate / cpu_base:8.1f}x  {same}")  # fmt: skip
     print("\none step at sequence length L (tokens/s = 1 / step time):")
     print(f"{'L':>5} {'no cache':>9} {'cache':>9} {'ratio':>6}")
     idx = tinytorch.randint(0, model.config.vocab_size, (1, max(LENGTHS)))
