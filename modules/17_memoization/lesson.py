@@ -256,18 +256,18 @@ print(f"GPT-2 small, batch 8, 1,024 tokens: {gpt2 / 2**20:.0f} MiB of cache "
       f"against {weights / 2**20:.0f} MiB of weights")  # fmt: skip
 
 # %% [markdown]
-# Read the tables. At short lengths both paths cost about the same: a step of this small
-# model is dominated by the fixed Python cost of its few dozen operations, not by arithmetic.
-# As $L$ grows the uncached step does work proportional to $L$ (and its attention to $L^2$)
-# and its tokens/s falls, while the cached step stays nearly flat: the ratio grows with the
-# sequence. On a machine busy with other work, a multithreaded BLAS can make the uncached
-# path's larger products slower still (threads wait for cores): compare in alternating runs,
-# and see module 18 for pinning the threads. The cache is not free: it holds memory linear in
-# layers, batch, heads, length and head size, which for large models and batches rivals the
-# weights themselves; this is why serving systems quantize caches, share them across heads (multi-query and grouped-query
-# attention) and page them. The static layout trades memory held up front for steps that
-# never copy; the dynamic layout copies the whole cache every step, which is cheap here and
-# grows with $L$.
+# Read the tables. At short lengths both paths cost about the same: a step of this small model
+# is dominated by the fixed Python cost of its few dozen operations, not by arithmetic. As $L$
+# grows the uncached step does work proportional to $L$ (and its attention to $L^2$) and its
+# tokens/s falls, while the cached step stays nearly flat: the ratio grows with the sequence.
+# On a machine busy with other work, a multithreaded BLAS can make the uncached path's larger
+# products slower still (threads wait for cores): compare in alternating runs, and see module
+# 18 for pinning the threads. The cache is not free: it holds memory linear in layers, batch,
+# heads, length and head size, which for large models and batches rivals the weights
+# themselves; this is why serving systems quantize caches, share them across heads
+# (multi-query and grouped-query attention) and page them. The static layout trades memory held up
+# front for steps that never copy; the dynamic layout copies the whole cache every step, which
+# is cheap here and grows with $L$.
 #
 # ## Reflection
 #
