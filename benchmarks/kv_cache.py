@@ -48,10 +48,11 @@ def milestone_model(prompt_length: int) -> GPT:
 
 
 def time_generation(model: GPT, prompt: tinytorch.Tensor, **options) -> tuple[float, float, list]:
-    """Wall-clock and CPU seconds to generate NEW_TOKENS greedy tokens, and the tokens."""
+    """Wall-clock and CPU seconds to generate NEW_TOKENS greedy tokens per row of prompt
+    (B, T), and the tokens."""
     wall, cpu = time.perf_counter(), time.process_time()
     out = model.generate(prompt, NEW_TOKENS, top_k=1, **options)
-    return time.perf_counter() - wall, time.process_time() - cpu, out[0].tolist()
+    return time.perf_counter() - wall, time.process_time() - cpu, out.tolist()
 
 
 def time_step(model: GPT, idx: tinytorch.Tensor, cached: bool, repeats: int = 5) -> float:
@@ -75,14 +76,15 @@ def time_step(model: GPT, idx: tinytorch.Tensor, cached: bool, repeats: int = 5)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("--batch", type=int, default=1, help="prompts generated side by side")
     args = parser.parse_args()
     tokenizer = CharTokenizer(TinyTalks(split="train").text)
     question = TinyTalks(split="test").pairs[0][0]
-    prompt = tinytorch.tensor([tokenizer.encode(format_prompt(question))])  # (1, T)
+    prompt = tinytorch.tensor([tokenizer.encode(format_prompt(question))] * args.batch)  # (B, T)
     model = milestone_model(prompt.shape[1])
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
     print(f"OPENBLAS_NUM_THREADS={threads}; prompt {prompt.shape[1]} tokens + {NEW_TOKENS} new, "
-          f"block_size {model.config.block_size}, batch 1, greedy")  # fmt: skip
+          f"block_size {model.config.block_size}, batch {args.batch}, greedy")  # fmt: skip
     paths = {
         "no cache": {"use_cache": False},
         "DynamicCache": {"cache_implementation": "dynamic"},
@@ -96,12 +98,13 @@ def main() -> None:
             wall, cpu, tokens[name] = time_generation(model, prompt, **options)
             seconds[name].append(wall)
             cpu_seconds[name].append(cpu)
-    wall_base = NEW_TOKENS / statistics.median(seconds["no cache"])
-    cpu_base = NEW_TOKENS / statistics.median(cpu_seconds["no cache"])
+    new_tokens = NEW_TOKENS * args.batch  # tokens written per generation
+    wall_base = new_tokens / statistics.median(seconds["no cache"])
+    cpu_base = new_tokens / statistics.median(cpu_seconds["no cache"])
     print(f"{'path':>14} {'tokens/s':>9} {'speed-up':>9} {'CPU tok/s':>10} {'speed-up':>9}  same")
     for name in paths:
-        rate = NEW_TOKENS / statistics.median(seconds[name])
-        cpu_rate = NEW_TOKENS / statistics.median(cpu_seconds[name])
+        rate = new_tokens / statistics.median(seconds[name])
+        cpu_rate = new_tokens / statistics.median(cpu_seconds[name])
         same = tokens[name] == tokens["no cache"]
         print(f"{name:>14} {rate:9.1f} {rate / wall_base:8.1f}x {cpu_rate:10.1f} "
               f"{cpu_rate / cpu_base:8.1f}x  {same}")  # fmt: skip

@@ -28,6 +28,13 @@
 # `nn.MultiheadAttention`), module 14 (measuring latency).
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import statistics
 import time
 
