@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import tinytorch as torch
 import tinytorch.nn.functional as F
 from tinytorch import nn
+from tinytorch.generation.kv_cache import Cache, DynamicCache, StaticCache
 
 
 @dataclass
@@ -64,16 +65,41 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.resid_dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, past_key_values: Cache | None = None, layer_idx: int = 0
+    ) -> torch.Tensor:
+        """x (B, T, C) -> (B, T, C). With ``past_key_values``, x holds the T positions after
+        the S cached ones: their keys and values join the cache of layer ``layer_idx``, and
+        their queries attend over all S + T keys."""
         B, T, C = x.shape  # noqa: N806 - the shape names of the docstring
         q, k, v = self.qkv(x).split(C, dim=2)  # 3 x (B, T, C)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, H, T, C/H)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, H, T, C/H)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, H, T, C/H)
-        dropout_p = self.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+        if past_key_values is None:
+            dropout_p = self.dropout if self.training else 0.0
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+        else:
+            k, v = past_key_values.update(k, v, layer_idx)  # (B, H, S + T, C/H)
+            y = attend_to_cache(q, k, v)  # (B, H, T, C/H)
         y = y.transpose(1, 2).reshape(B, T, C)  # (B, T, C): the heads side by side again
         return self.resid_dropout(self.proj(y))  # (B, T, C)
+
+
+def attend_to_cache(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Causal attention of T new queries q (B, H, T, D) over all keys and values k, v
+    (B, H, S + T, D), the first S of them cached -> (B, H, T, D).
+
+    New query i sits at position S + i and may see keys 0..S + i: a lower-triangular mask
+    shifted right by S. One new query (T = 1, each step of generation) sees every key.
+    """
+    # BEGIN SOLUTION 17
+    new, total = q.shape[2], k.shape[2]
+    if new == 1:
+        return F.scaled_dot_product_attention(q, k, v)  # (B, H, 1, D)
+    allowed = torch.ones(new, total, dtype=torch.bool).tril(diagonal=total - new)  # (T, S + T)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)  # (B, H, T, D)
+    # END SOLUTION
 
 
 class MLP(nn.Module):
@@ -101,8 +127,10 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x))  # (B, T, C)
+    def forward(
+        self, x: torch.Tensor, past_key_values: Cache | None = None, layer_idx: int = 0
+    ) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), past_key_values, layer_idx)  # (B, T, C)
         return x + self.mlp(self.ln2(x))  # (B, T, C)
 
 
@@ -134,25 +162,81 @@ class GPT(nn.Module):
             nn.init.zeros_(module.bias)
 
     def forward(
-        self, idx: torch.Tensor, targets: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        past_key_values: Cache | None = None,
+        use_cache: bool = False,
+    ) -> tuple[torch.Tensor, ...]:
         """Logits (B, T, V) for token ids idx (B, T); with targets (B, T), also the mean
-        cross-entropy of predicting targets[b, t] at every position (-1 targets are ignored)."""
+        cross-entropy of predicting targets[b, t] at every position (-1 targets are ignored).
+
+        Returns ``(logits, loss)``, loss None without targets. With ``use_cache=True`` returns
+        ``(logits, loss, past_key_values)``: idx holds the positions after those already in
+        ``past_key_values`` (a new ``DynamicCache`` when None), whose keys and values the
+        cache gains (Hugging Face's convention). A given cache is used and updated even
+        without ``use_cache``. Cached and new positions together must fit in ``block_size``.
+        """
         B, T = idx.shape  # noqa: N806
         assert T <= self.config.block_size, (
             f"sequence of length {T} is longer than block_size={self.config.block_size}"
         )
-        positions = torch.arange(T)  # (T,)
+        if use_cache and past_key_values is None:
+            past_key_values = DynamicCache()
+        past = 0 if past_key_values is None else past_key_values.get_seq_length()
+        if past + T > self.config.block_size:
+            raise ValueError(
+                f"GPT.forward: {past} cached + {T} new positions exceed block_size="
+                f"{self.config.block_size}, the longest context the position embedding knows; "
+                f"start a new cache from the last tokens, or generate with use_cache=False"
+            )
+        positions = torch.arange(past, past + T)  # (T,): positions after the cached ones
         x = self.token_embedding(idx) + self.position_embedding(positions)  # (B, T, C)
         x = self.drop(x)  # (B, T, C)
-        for block in self.blocks:
-            x = block(x)  # (B, T, C)
+        for layer_idx, block in enumerate(self.blocks):
+            x = block(x, past_key_values, layer_idx)  # (B, T, C)
         logits = self.lm_head(self.ln_f(x))  # (B, T, V)
-        if targets is None:
-            return logits, None
-        flat_logits = logits.view(B * T, -1)  # (B*T, V)
-        loss = F.cross_entropy(flat_logits, targets.view(B * T), ignore_index=-1)  # ()
-        return logits, loss
+        loss = None
+        if targets is not None:
+            flat_logits = logits.view(B * T, -1)  # (B*T, V)
+            loss = F.cross_entropy(flat_logits, targets.view(B * T), ignore_index=-1)  # ()
+        return (logits, loss, past_key_values) if use_cache else (logits, loss)
+
+    def new_cache(self, batch_size: int, cache_implementation: str, max_cache_len: int) -> Cache:
+        """An empty cache for this model: ``"dynamic"`` (grows by concatenation) or
+        ``"static"`` (preallocated for ``max_cache_len`` positions)."""
+        if cache_implementation == "dynamic":
+            return DynamicCache()
+        if cache_implementation == "static":
+            config = self.config
+            head_dim = config.n_embd // config.n_head
+            dtype = self.token_embedding.weight.dtype
+            return StaticCache(
+                config.n_layer, batch_size, config.n_head, head_dim, max_cache_len, dtype
+            )
+        raise ValueError(
+            f"GPT.generate: cache_implementation must be 'dynamic' or 'static', "
+            f"got {cache_implementation!r}"
+        )
+
+    def next_token_logits(
+        self, idx: torch.Tensor, cache: Cache | None
+    ) -> tuple[torch.Tensor, Cache | None]:
+        """Logits (B, V) of the token after idx (B, T), and the cache for the next step.
+
+        Without a cache the last ``block_size`` tokens run through the whole model. With one,
+        only the tokens the cache has not seen run (all of the prompt first, then one per
+        step). Once idx outgrows ``block_size`` the window slides, every token changes
+        position and no cached key stays valid: the cache is dropped and steps run uncached.
+        """
+        if cache is not None and idx.shape[1] <= self.config.block_size:
+            # BEGIN SOLUTION 17 | stub: cache = None
+            new_tokens = idx[:, cache.get_seq_length() :]  # (B, T_new): one after the prompt
+            logits, _, cache = self(new_tokens, past_key_values=cache, use_cache=True)
+            return logits[:, -1, :], cache  # (B, V)
+            # END SOLUTION
+        logits, _ = self(idx[:, -self.config.block_size :])  # (B, <= block_size, V)
+        return logits[:, -1, :], None  # (B, V)
 
     @torch.no_grad()
     def generate(
@@ -161,17 +245,25 @@ class GPT(nn.Module):
         max_new_tokens: int,
         temperature: float = 1.0,
         top_k: int | None = None,
+        use_cache: bool = True,
+        cache_implementation: str = "dynamic",
     ) -> torch.Tensor:
         """Extend idx (B, T) by ``max_new_tokens`` sampled tokens -> (B, T + max_new_tokens).
 
-        Each step feeds the last ``block_size`` tokens, divides the last position's logits by
-        ``temperature`` (< 1 sharpens, > 1 flattens) and, with ``top_k``, keeps only the k
-        most likely tokens before sampling. Call ``model.eval()`` first to turn off dropout.
+        Each step divides the next token's logits by ``temperature`` (< 1 sharpens, > 1
+        flattens) and, with ``top_k``, keeps only the k most likely tokens before sampling.
+        With ``use_cache`` (the default) the keys and values of earlier tokens are kept in a
+        ``cache_implementation`` cache ("dynamic" or "static") and each step runs one token;
+        ``use_cache=False`` runs the last ``block_size`` tokens every step. Both give the same
+        logits up to rounding. Call ``model.eval()`` first to turn off dropout.
         """
+        cache = None
+        if use_cache:
+            longest = min(idx.shape[1] + max_new_tokens, self.config.block_size)
+            cache = self.new_cache(idx.shape[0], cache_implementation, longest)
         for _ in range(max_new_tokens):
-            context = idx[:, -self.config.block_size :]  # (B, <= block_size)
-            logits, _ = self(context)  # (B, T, V)
-            logits = logits[:, -1, :] / temperature  # (B, V): scores of the next token
+            logits, cache = self.next_token_logits(idx, cache)  # (B, V)
+            logits = logits / temperature  # (B, V): scores of the next token
             if top_k is not None:
                 kth_best = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]  # (B, 1)
                 logits = logits.masked_fill(logits < kth_best, float("-inf"))  # (B, V)

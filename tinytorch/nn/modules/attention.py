@@ -17,6 +17,7 @@ import numpy as np
 
 from tinytorch import dtypes
 from tinytorch.creation import empty
+from tinytorch.generation.kv_cache import Cache, DynamicCache
 from tinytorch.nn import functional as F
 from tinytorch.nn import init
 from tinytorch.nn.modules.linear import Linear
@@ -129,22 +130,45 @@ class MultiheadAttention(Module):
         attn_mask: Tensor | None = None,
         average_attn_weights: bool = True,
         is_causal: bool = False,
-    ) -> tuple[Tensor, Tensor | None]:
+        past_key_values: Cache | None = None,
+        use_cache: bool = False,
+        layer_idx: int = 0,
+    ) -> tuple[Tensor, ...]:
+        """Returns ``(output, weights)``, or ``(output, weights, past_key_values)`` with
+        ``use_cache=True`` (a new ``DynamicCache`` when ``past_key_values`` is None).
+
+        With a cache, the projected keys and values of ``key`` and ``value`` join those of
+        layer ``layer_idx`` in ``past_key_values``, and the queries attend over all of them:
+        S in the mask shapes counts cached and new keys, and a causal ``attn_mask`` must be
+        shifted (query i sits at position S - L + i). A given cache is updated even without
+        ``use_cache``.
+        """
         self._check_inputs(query, key, value, key_padding_mask)
         if is_causal and attn_mask is None:
             raise RuntimeError(
                 "MultiheadAttention: is_causal is a hint that attn_mask is the causal mask; "
                 "pass the mask too (True above the diagonal)"
             )
+        if use_cache and past_key_values is None:
+            past_key_values = DynamicCache()
+        if past_key_values is not None and key_padding_mask is not None:
+            raise ValueError(
+                "MultiheadAttention: key_padding_mask cannot be combined with past_key_values; "
+                "pass the padding as an attn_mask over cached and new keys (L, S) instead"
+            )
         batched = query.ndim == 3
         # BEGIN SOLUTION 12
         q, k, v = self._project(query, key, value, batched)  # (N, H, L|S, D)
+        # END SOLUTION
+        if past_key_values is not None:
+            k, v = past_key_values.update(k, v, layer_idx)  # (N, H, S_cached + S, D)
+        # BEGIN SOLUTION 12
         batch, length, source = q.shape[0], q.shape[2], k.shape[2]
         dropout_p = self.dropout if self.training else 0.0
         if need_weights:
             mask = self._merged_mask(attn_mask, key_padding_mask, batch, length, source)
             out, weights = attention_with_weights(q, k, v, mask, dropout_p)
-        elif is_causal and key_padding_mask is None:
+        elif is_causal and key_padding_mask is None and length == source:
             out, weights = F.scaled_dot_product_attention(q, k, v, None, dropout_p, True), None
         else:
             mask = self._merged_mask(attn_mask, key_padding_mask, batch, length, source)
@@ -159,8 +183,8 @@ class MultiheadAttention(Module):
         if weights is not None:
             weights = weights.mean(dim=1) if average_attn_weights else weights
             weights = weights if batched else weights.squeeze(0)
-        return out, weights
         # END SOLUTION
+        return (out, weights, past_key_values) if use_cache else (out, weights)
 
     def _project(
         self, query: Tensor, key: Tensor, value: Tensor, batched: bool
