@@ -13,11 +13,13 @@ import pytest
 from tests.cli.helpers import tito
 from tito.course.manifest import REPOSITORY, load_manifest
 from tito.course.progress import Progress, save_progress
+from tito.course.workspace import create_workspace
 
 pytestmark = pytest.mark.cli
 
 MANIFEST = load_manifest()
 PROGRESS = Path(".tito/progress.json")
+BLOCKED = "raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n"  # as if absent
 
 
 def test_parallel_starts_keep_every_entry(workspace: Path) -> None:
@@ -112,3 +114,18 @@ def test_complete_names_the_unfinished_modules_before_it(workspace: Path) -> Non
 
     progress = Progress(completed={1: "t", 3: "t"})
     assert _unfinished_before(MANIFEST, progress, MANIFEST.module(5)) == ["02", "04"]
+
+
+def test_complete_refuses_when_tests_skip_for_want_of_pytorch(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    create_workspace(root, filled=range(1, 5), manifest=MANIFEST)
+    blocker = tmp_path / "no-torch" / "torch"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text(BLOCKED)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocker.parent), str(REPOSITORY)]))
+    command = [sys.executable, "-m", "tito.main", "module", "complete", "04"]
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "tests skipped because PyTorch" in result.stderr
+    assert "pip install -e '.[test,torch]'" in result.stderr
+    assert "04" not in json.loads((root / PROGRESS).read_text(encoding="utf-8"))["completed"]

@@ -56,9 +56,15 @@ def _regions_of(root: Path, module: Module) -> list[Region]:
     ]
 
 
-def available(root: Path, module: Module) -> bool:
+def _with_regions(root: Path) -> set[int]:
+    """The modules that have regions in the package under ``root``."""
+    return {region.module for regions in package_regions(root).values() for region in regions}
+
+
+def available(root: Path, module: Module, with_regions: set[int] | None = None) -> bool:
     """Whether the course under ``root`` has ``module``'s exercises and tests yet."""
-    return bool(_regions_of(root, module)) and (root / module.tests_dir).is_dir()
+    numbers = _with_regions(root) if with_regions is None else with_regions
+    return module.number in numbers and (root / module.tests_dir).is_dir()
 
 
 def _not_available(module: Module) -> int:
@@ -80,13 +86,15 @@ def list_modules(args: argparse.Namespace) -> int:
     manifest = load_manifest()
     root = find_workspace(Path.cwd())
     progress = workspace_progress(root) if root else None
+    course = root or REPOSITORY
+    numbers = _with_regions(course)
     print(f"{manifest.title}: {len(manifest.modules)} modules")
     print(f"Textbook: {manifest.textbook}, {manifest.textbook_url}")
     for tier, description in manifest.tiers.items():
         print(f"\n{description}")
         for module in (m for m in manifest.modules if m.tier == tier):
             mark = _mark(module, progress)
-            later = "" if available(root or REPOSITORY, module) else "  (not available yet)"
+            later = "" if available(course, module, numbers) else "  (not available yet)"
             print(f"  {mark} {module.tag} {module.title:<34} chapter: {module.chapter}{later}")
     print("\n(x: complete, ~: started)")
     print("Next: tito module start NN" if root else "Next: tito init DIR")
