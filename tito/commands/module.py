@@ -282,7 +282,8 @@ def complete(args: argparse.Namespace) -> int:
     if code not in (OK, FAILED):
         return _pytest_stopped(code, module)
     if code != OK:
-        print("\n" + "\n".join(summary(records, module, manifest, regions)[0]))
+        lines, _ = summary(records, module, manifest, regions, failing_only=True)
+        print("\n" + "\n".join(lines))
         return fail(
             f"{module.label} is not complete: its tests do not pass",
             f"fix the exercise named above, then: tito module complete {module.tag}",

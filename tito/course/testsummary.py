@@ -105,8 +105,11 @@ def summary(
     manifest: Manifest,
     regions: list[Region],
     exercise: int | None = None,
+    failing_only: bool = False,
 ) -> tuple[list[str], bool]:
     """The lines to print and whether the run passes (for ``exercise`` alone, if given).
+
+    ``failing_only`` lists only the exercises with failures (a run stopped at the first).
 
     ``regions`` are the workspace's regions of every module, those of ``module`` first (so
     that exercise N is ``regions[N - 1]``).
@@ -117,6 +120,8 @@ def summary(
     own = [piece for piece in pieces.values() if piece.region.module == module.number]
     if exercise is not None:  # the exercise, then those its tests fail in first
         own = [pieces[exercise]] + [p for p in own if p.failures and p.number != exercise]
+    if failing_only:
+        own = [piece for piece in own if piece.failures]
     lines = [f"{module.label}: {_counts(records) or 'no tests ran'}"]
     failed = [record for record in records if record["outcome"] == "failed"]
     lines.append("\nBy exercise (tito module test NN --exercise N tests one):")
