@@ -27,10 +27,9 @@ BINARY = {
 
 def unbroadcast(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``gradient`` down to ``shape``: over added leading dims and stretched size-1 dims."""
-    while gradient.ndim > len(shape):
-        gradient = gradient.sum(axis=0)
-    stretched = tuple(axis for axis, size in enumerate(shape) if size == 1)
-    return gradient.sum(axis=stretched, keepdims=True) if stretched else gradient
+    target = (1,) * (gradient.ndim - len(shape)) + tuple(shape)  # ``shape`` padded on the left
+    stretched = tuple(d for d in range(gradient.ndim) if target[d] == 1 < gradient.shape[d])
+    return gradient.sum(axis=stretched, keepdims=True).reshape(shape)
 
 
 def gradients(fn, *arrays: np.ndarray, upstream: np.ndarray | None = None) -> list[np.ndarray]:
