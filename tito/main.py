@@ -41,10 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _split_at_dashes(words: list[str]) -> tuple[list[str], list[str]]:
+    """The words for tito, and those after ``--`` (``tito module test`` passes them to pytest)."""
+    if "--" not in words:
+        return words, []
+    cut = words.index("--")
+    return words[:cut], words[cut + 1 :]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``tito`` command; its exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    ours, passed_on = _split_at_dashes(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(ours)
+    if passed_on and not hasattr(args, "pytest_args"):
+        parser.error(f"this command takes no arguments after --: {' '.join(passed_on)}")
+    if passed_on:
+        args.pytest_args = passed_on
     if not hasattr(args, "run"):
         parser.print_help()
         return OK

@@ -127,7 +127,7 @@ def test_a_corrupt_or_old_progress_file_is_backed_up_and_rebuilt(
     (workspace / ".tito" / "progress.json").write_text(content, encoding="utf-8")
     result = tito("module", "status", "--json", cwd=workspace)
     assert result.returncode == 0, result.stderr
-    assert "warning: progress file was unreadable" in result.stderr
+    assert "was not a progress file tito can read" in result.stderr
     assert json.loads(result.stdout)["completed"] == []
     saved = list((workspace / ".tito" / "backups").glob("*/progress.json"))
     assert [path.read_text(encoding="utf-8") for path in saved] == [content]

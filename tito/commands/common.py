@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tito.course.manifest import Manifest, Module
-from tito.course.progress import Progress, load_progress
+from tito.course.progress import Progress, edit_progress, load_progress
 from tito.course.workspace import find_workspace
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -68,3 +69,12 @@ def workspace_progress(root: Path) -> Progress:
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     return progress
+
+
+@contextmanager
+def changing_progress(root: Path) -> Iterator[Progress]:
+    """The workspace's progress, locked while the caller changes it, then saved."""
+    with edit_progress(root) as (progress, warning):
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
+        yield progress

@@ -10,14 +10,18 @@ import argparse
 import dataclasses
 import json
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from tito.commands.common import (
     FAILED,
     OK,
     USAGE,
     Command,
+    changing_progress,
     fail,
     lookup_module,
     module_number,
@@ -28,17 +32,15 @@ from tito.commands.common import (
 from tito.course.edition import render
 from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest
 from tito.course.notebook import how_to_open, write_notebook
-from tito.course.progress import (
-    Progress,
-    new_backup_dir,
-    now,
-    save_progress,
-    write_atomic,
-)
+from tito.course.progress import BACKUP_DIR, Progress, new_backup_dir, now, write_atomic
 from tito.course.regions import Region, package_regions, parse_regions
-from tito.course.workspace import LESSON, find_workspace, run_module_tests
+from tito.course.testreport import write_pieces
+from tito.course.testsummary import TEST_TOOLS, missing_package_skips, read_records, summary
+from tito.course.workspace import LESSON, find_workspace, pytest_command, workspace_env
 
 NOTEBOOK = "lesson.ipynb"
+REPORT_PLUGIN = "tito.course.testreport"
+NO_TESTS = 5  # pytest's exit code when no test was collected
 
 
 def _next_module(manifest: Manifest, progress: Progress) -> Module | None:
@@ -54,19 +56,48 @@ def _regions_of(root: Path, module: Module) -> list[Region]:
     ]
 
 
+def _with_regions(root: Path) -> set[int]:
+    """The modules that have regions in the package under ``root``."""
+    return {region.module for regions in package_regions(root).values() for region in regions}
+
+
+def available(root: Path, module: Module, with_regions: set[int] | None = None) -> bool:
+    """Whether the course under ``root`` has ``module``'s exercises and tests yet."""
+    numbers = _with_regions(root) if with_regions is None else with_regions
+    return module.number in numbers and (root / module.tests_dir).is_dir()
+
+
+def _not_available(module: Module) -> int:
+    return fail(
+        f"{module.label} is not available yet: the course has no exercises and tests for it so far",
+        "tito module list  (marks the modules you can take)",
+    )
+
+
+def _mark(module: Module, progress: Progress | None) -> str:
+    """``[x]`` complete, ``[~]`` started, ``[ ]`` not yet."""
+    if progress and module.number in progress.completed:
+        return "[x]"
+    return "[~]" if progress and module.number in progress.started else "[ ]"
+
+
 def list_modules(args: argparse.Namespace) -> int:
-    """Print every module by tier, marking completed ones when inside a workspace."""
+    """Print every module by tier, marking completed, started and unavailable ones."""
     manifest = load_manifest()
     root = find_workspace(Path.cwd())
-    completed = workspace_progress(root).completed if root else {}
+    progress = workspace_progress(root) if root else None
+    course = root or REPOSITORY
+    numbers = _with_regions(course)
     print(f"{manifest.title}: {len(manifest.modules)} modules")
     print(f"Textbook: {manifest.textbook}, {manifest.textbook_url}")
     for tier, description in manifest.tiers.items():
         print(f"\n{description}")
         for module in (m for m in manifest.modules if m.tier == tier):
-            mark = "[x]" if module.number in completed else "[ ]"
-            print(f"  {mark} {module.tag} {module.title:<34} chapter: {module.chapter}")
-    print("\nNext: tito module start NN" if root else "\nNext: tito init DIR")
+            mark = _mark(module, progress)
+            later = "" if available(course, module, numbers) else "  (not available yet)"
+            print(f"  {mark} {module.tag} {module.title:<34} chapter: {module.chapter}{later}")
+    print("\n(x: complete, ~: started)")
+    print("Next: tito module start NN" if root else "Next: tito init DIR")
     return OK
 
 
@@ -111,6 +142,9 @@ def status(args: argparse.Namespace) -> int:
         return OK
     print(f"Workspace {root}")
     print(f"Completed {len(record['completed'])} of {len(manifest.modules)} modules")
+    for module in record["modules"]:
+        if module["started"] and not module["completed"]:
+            print(f"  started {module['number']:02d} {module['title']} on {module['started']}")
     for milestone in record["milestones"]:
         if milestone["unlocked"]:
             print(f"  unlocked milestone {milestone['id']}: {milestone['title']}")
@@ -140,78 +174,141 @@ def _lesson_notebook(root: Path, module: Module) -> str:
 
 
 def start(args: argparse.Namespace) -> int:
-    """Name the functions to write for a module, where they are, and the lesson."""
+    """Name the exercises of a module, in order, where they are, and the lesson."""
     root, manifest = workspace_root(), load_manifest()
     module = lookup_module(manifest, args.number)
     if root is None or module is None:
         return USAGE
-    progress = workspace_progress(root)
-    missing = [f"{n:02d}" for n in module.prerequisites if n not in progress.completed]
+    if not available(root, module):
+        return _not_available(module)
+    with changing_progress(root) as progress:
+        missing = [f"{n:02d}" for n in module.prerequisites if n not in progress.completed]
+        progress.started.setdefault(module.number, now())
     if missing:
         print(f"note: complete module(s) {', '.join(missing)} first; their tests come first.")
     regions = _regions_of(root, module)
     print(f"{module.label}, textbook chapter: {module.chapter} ({manifest.textbook_url})")
     print(_lesson_notebook(root, module) + "\n")
-    if not regions:
-        print("This module has no exercises in this workspace yet.")
-        return OK
-    print(f"Write these {len(regions)} pieces, each between `# BEGIN SOLUTION {module.tag}`")
-    print("and `# END SOLUTION` in your workspace:")
-    for region in regions:
-        print(f"  {region.location:<42} {region.symbol}")
-    progress.started.setdefault(module.number, now())
-    save_progress(root, progress)
-    print(f"\nNext: tito module test {module.tag}   (runs {module.tests_dir})")
+    print(f"Write these {len(regions)} exercises, each between `# BEGIN SOLUTION {module.tag}`")
+    print("and `# END SOLUTION` in your workspace (exercise N is the N-th in this list):")
+    for number, region in enumerate(regions, start=1):
+        print(f"  {number:>3}  {region.location:<42} {region.symbol}")
+    print(f"\nNext: tito module test {module.tag}   (runs every test marked {module.marker})")
+    print(f"      tito module test {module.tag} --exercise N   (judges exercise N alone)")
     return OK
 
 
-def _run_tests(root: Path, module: Module, manifest: Manifest, extra: list[str]) -> int | None:
-    """Run the module's tests; ``None`` (after saying so) where the module has none."""
-    if not (root / module.tests_dir).is_dir():
-        fail(f"{module.label} has no tests in this workspace ({module.tests_dir})")
-        return None
+def _workspace_regions(root: Path, module: Module) -> list[Region]:
+    """Every region of the workspace, ``module``'s first: exercise N is the N-th."""
+    found = [region for regions in package_regions(root).values() for region in regions]
+    return sorted(found, key=lambda region: region.module != module.number)
+
+
+def _run_tests(
+    root: Path, module: Module, manifest: Manifest, options: list[str]
+) -> tuple[int, list[dict[str, Any]], list[Region]]:
+    """Run the tests that belong to ``module``: pytest's exit code, the per-test records
+    (``tito.course.testreport``) and the regions they refer to."""
+    regions = _workspace_regions(root, module)
     print(f"Testing {module.label} against {root / 'tinytorch'}", flush=True)
-    return run_module_tests(root, module, manifest, extra)
+    with tempfile.TemporaryDirectory(prefix="tito-test-") as folder:
+        pieces, report = Path(folder) / "pieces.json", Path(folder) / "report.jsonl"
+        write_pieces(pieces, root, regions)
+        command = pytest_command(root, [module], module.number, manifest)
+        command += ["-p", REPORT_PLUGIN, f"--tito-pieces={pieces}", f"--tito-report={report}"]
+        command += ["-q", "--tb=no", "-rN", "--disable-warnings", *options]
+        run = subprocess.run(command, cwd=root, env=workspace_env(root), check=False)
+        return run.returncode, read_records(report), regions
+
+
+def _pytest_stopped(code: int, module: Module) -> int:
+    """Say why pytest ran no test (exit codes 2-5); return ``FAILED``."""
+    if code == NO_TESTS:
+        return fail(f"no test of {module.label} in this workspace (none marked {module.marker})")
+    return fail(
+        f"pytest stopped before testing {module.label} (exit code {code}); its message is above",
+        "fix the error it names (often a syntax error in your code, with its file and line)",
+    )
 
 
 def test(args: argparse.Namespace) -> int:
-    """Run a module's tests against the workspace's tinytorch; pytest's exit code."""
+    """Run a module's tests against the workspace's tinytorch; summarise them by exercise."""
     root, manifest = workspace_root(), load_manifest()
     module = lookup_module(manifest, args.number)
     if root is None or module is None:
         return USAGE
-    extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
-    code = _run_tests(root, module, manifest, extra)
-    if code is None:
+    if not available(root, module):
+        return _not_available(module)
+    count = len(_regions_of(root, module))
+    if args.exercise is not None and not 1 <= args.exercise <= count:
+        return fail(
+            f"{module.label} has exercises 1-{count}, not {args.exercise}",
+            f"tito module start {module.tag}  (lists them)",
+            USAGE,
+        )
+    code, records, regions = _run_tests(root, module, manifest, args.pytest_args)
+    if code not in (OK, FAILED):
+        return _pytest_stopped(code, module)
+    lines, passes = summary(records, module, manifest, regions, args.exercise)
+    print("\n" + "\n".join(lines))
+    what = module.label if args.exercise is None else f"exercise {args.exercise}"
+    if passes:
+        print(f"\nAll tests of {what} pass. Next: tito module complete {module.tag}")
+        return OK
+    if args.exercise is not None and not records:
+        print(f"\nNo test reached {what} (is an earlier exercise failing first?).")
         return FAILED
-    if code == OK:
-        print(f"\nAll tests of {module.label} pass. Next: tito module complete {module.tag}")
-    else:
-        print(f"\nSome tests fail. Fix the code they name, then: tito module test {module.tag}")
-    return code
+    print(f"\nSome tests of {what} fail. Fix the exercise they name, then test again.")
+    return FAILED
+
+
+def _unfinished_before(manifest: Manifest, progress: Progress, module: Module) -> list[str]:
+    return [
+        m.tag
+        for m in manifest.modules
+        if m.number < module.number and m.number not in progress.completed
+    ]
 
 
 def complete(args: argparse.Namespace) -> int:
-    """Mark a module complete once its tests pass; say what that unlocked."""
+    """Mark a module complete once its tests pass, none skipped; say what that unlocked."""
     root, manifest = workspace_root(), load_manifest()
     module = lookup_module(manifest, args.number)
     if root is None or module is None:
         return USAGE
-    code = _run_tests(root, module, manifest, ["-x", "-q"])
+    if not available(root, module):
+        return _not_available(module)
+    code, records, regions = _run_tests(root, module, manifest, ["-x"])
+    if code not in (OK, FAILED):
+        return _pytest_stopped(code, module)
     if code != OK:
+        lines, _ = summary(records, module, manifest, regions, failing_only=True)
+        print("\n" + "\n".join(lines))
         return fail(
             f"{module.label} is not complete: its tests do not pass",
-            f"fix the failures above, then: tito module complete {module.tag}",
+            f"fix the exercise named above, then: tito module complete {module.tag}",
         )
-    progress = workspace_progress(root)
-    progress.started.setdefault(module.number, now())
-    progress.completed[module.number] = now()
-    save_progress(root, progress)
-    print(f"\n{module.label} complete ({len(progress.completed)} of {len(manifest.modules)}).")
+    skipped = missing_package_skips(records)
+    if skipped:
+        return fail(
+            f"{module.label} is not complete: {skipped} tests skipped because PyTorch or "
+            "another test tool is not installed, so they did not check your code",
+            f"install the test tools ({TEST_TOOLS} in the TinyTorch repository), then: "
+            f"tito module complete {module.tag}",
+        )
+    with changing_progress(root) as progress:
+        progress.started.setdefault(module.number, now())
+        progress.completed[module.number] = now()
+        unfinished = _unfinished_before(manifest, progress, module)
+        done = len(progress.completed)
+    print(f"\n{module.label} complete ({done} of {len(manifest.modules)}).")
+    if unfinished:
+        print(f"Not complete yet, before it: module(s) {', '.join(unfinished)} (the milestones")
+        print(f"need them): tito module complete {unfinished[0]}")
     for milestone in manifest.unlocked_by(module.number):
-        print(
-            f"Unlocked milestone {milestone.year}: {milestone.title} (milestones/{milestone.id}/)"
-        )
+        if not unfinished:
+            where = f"milestones/{milestone.id}/"
+            print(f"Unlocked milestone {milestone.year}: {milestone.title} ({where})")
     following = _next_module(manifest, progress)
     print(f"Next: tito module start {following.tag}" if following else "The course is complete!")
     return OK
@@ -270,11 +367,68 @@ def reset(args: argparse.Namespace) -> int:
         (backup / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / path, backup / path)
         write_atomic(root / path, text)
-    progress = workspace_progress(root)
-    progress.completed.pop(module.number, None)
-    save_progress(root, progress)
+    with changing_progress(root) as progress:
+        progress.completed.pop(module.number, None)
     print(f"{module.label}: {len(restored)} file(s) back to stubs; your code is in {backup}")
+    print(f"(tito module restore {module.tag} brings it back)")
     print(f"Next: tito module start {module.tag}")
+    return OK
+
+
+def _spliced(current: str, saved: str, path: str, module: Module) -> str:
+    """``current`` with the body of each of ``module``'s regions taken from ``saved``.
+
+    Both files must hold the same number of ``module``'s regions; the code around them, and
+    the regions of other modules, stay as they are in ``current``.
+    """
+    mine = [r for r in parse_regions(current, path) if r.module == module.number]
+    kept = [r for r in parse_regions(saved, path) if r.module == module.number]
+    if len(mine) != len(kept):
+        raise ValueError(
+            f"{path}: {len(mine)} regions of module {module.tag}, the backup {len(kept)}"
+        )
+    lines, old = current.splitlines(keepends=True), saved.splitlines(keepends=True)
+    for region, backup in sorted(zip(mine, kept), key=lambda pair: -pair[0].begin):
+        lines[region.begin : region.end - 1] = old[backup.begin : backup.end - 1]
+    return "".join(lines)
+
+
+def _latest_backup(root: Path, module: Module) -> Path | None:
+    """The newest backup folder that holds one of ``module``'s files."""
+    folders = sorted((root / BACKUP_DIR).glob("*/"), reverse=True)
+    return next((f for f in folders if any((f / path).is_file() for path in module.files)), None)
+
+
+def restore(args: argparse.Namespace) -> int:
+    """Bring a module's code back from the newest backup (``reset`` and ``init`` make them)."""
+    root, manifest = workspace_root(), load_manifest()
+    module = lookup_module(manifest, args.number)
+    if root is None or module is None:
+        return USAGE
+    backup = _latest_backup(root, module)
+    if backup is None:
+        return fail(f"no backup of {module.label}'s files in {root / BACKUP_DIR}")
+    saved = [path for path in module.files if (backup / path).is_file()]
+    try:
+        restored = {
+            path: _spliced(
+                (root / path).read_text(encoding="utf-8"),
+                (backup / path).read_text(encoding="utf-8"),
+                path,
+                module,
+            )
+            for path in saved
+        }
+    except (OSError, ValueError) as error:
+        return fail(f"cannot restore: {error}", "restore that file's region markers first")
+    keep = new_backup_dir(root)
+    for path, text in restored.items():
+        (keep / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / path, keep / path)
+        write_atomic(root / path, text)
+    print(f"{module.label}: your code in {len(restored)} file(s) is back from {backup}")
+    print(f"What was there before is in {keep}.")
+    print(f"Next: tito module test {module.tag}")
     return OK
 
 
@@ -310,10 +464,23 @@ def register(commands: argparse._SubParsersAction) -> None:
         "notebook (never overwriting yours)",
         start,
     )
-    _add_numbered(sub, "test", "run a module's tests against your workspace", test).add_argument(
-        "pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS", help="passed to pytest"
+    tester = _add_numbered(sub, "test", "run a module's tests against your workspace", test)
+    tester.add_argument(
+        "--exercise",
+        type=int,
+        metavar="N",
+        help="judge exercise N alone (numbered as `tito module start NN` lists them): the "
+        "tests that reach its code",
     )
+    tester.set_defaults(pytest_args=[])  # what follows `--` (tito.main passes it on)
+    tester.epilog = "Arguments after -- go to pytest: tito module test 01 -- -x -k add"
     _add_numbered(sub, "complete", "mark a module complete once its tests pass", complete)
     _add_numbered(
         sub, "reset", "put a module's stubs back (backs up your code first)", reset
     ).add_argument("--force", action="store_true", help="do not ask for confirmation")
+    _add_numbered(
+        sub,
+        "restore",
+        "bring a module's code back from the newest backup (after reset); backs up first",
+        restore,
+    )

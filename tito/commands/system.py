@@ -14,6 +14,7 @@ from tito.commands.common import FAILED, OK, show_help
 from tito.course.manifest import REPOSITORY, ManifestError, load_manifest
 from tito.course.progress import load_progress
 from tito.course.regions import RegionError, package_regions
+from tito.course.testsummary import TEST_TOOLS
 from tito.course.workspace import find_workspace, workspace_env
 
 
@@ -52,6 +53,13 @@ def _check_jupyter() -> bool:
     return True
 
 
+def _last_error(stderr: str) -> str:
+    """The error of a failed import: its last line, and the file and line it names."""
+    lines = stderr.strip().splitlines()
+    where = [line.strip() for line in lines if line.strip().startswith('File "')]
+    return f"{lines[-1] if lines else 'unknown error'}" + (f" ({where[-1]})" if where else "")
+
+
 def _check_workspace() -> bool:
     """Inside a workspace: its progress file, and that ``import tinytorch`` finds its package."""
     root = find_workspace(Path.cwd())
@@ -69,18 +77,24 @@ def _check_workspace() -> bool:
         check=False,
     )
     package = Path(found.stdout.strip()).parent if found.returncode == 0 else None
-    if package != root / "tinytorch":
-        detail = found.stderr.strip().splitlines()[-1:] or [f"found {package}"]
+    if found.returncode != 0 and (root / "tinytorch").is_dir():
         return _report(
             False,
-            f"workspace {root}: `import tinytorch` does not load its package ({detail[0]})",
+            f"workspace {root}: your tinytorch/ does not import: {_last_error(found.stderr)}",
+            "fix that line of your code (your work stays where it is), then run this again",
+        )
+    if package != root / "tinytorch":
+        return _report(
+            False,
+            f"workspace {root}: `import tinytorch` loads {package}, not {root / 'tinytorch'}",
             f"check that {root / 'tinytorch'} exists; `tito init` a new workspace if it does not",
         )
     return _report(True, f"workspace {root}, whose tinytorch/ your code and tests use")
 
 
 def doctor(args: argparse.Namespace) -> int:
-    """Check Python, NumPy, pytest, tinytorch, Jupyter, the course files and the workspace."""
+    """Check Python, NumPy, the test tools (pytest, hypothesis, PyTorch), tinytorch, Jupyter,
+    the course files and the workspace."""
     checks = [
         _report(
             sys.version_info >= (3, 10),
@@ -88,7 +102,9 @@ def doctor(args: argparse.Namespace) -> int:
             "install Python 3.10 or newer",
         ),
         _check_import("numpy", "pip install numpy"),
-        _check_import("pytest", "pip install pytest"),
+        _check_import("pytest", TEST_TOOLS),
+        _check_import("hypothesis", TEST_TOOLS),
+        _check_import("torch", f"{TEST_TOOLS} (the tests compare with PyTorch)"),
         _check_import("tinytorch", "pip install -e . in the repository"),
         _check_jupyter(),
         _check_course(),
@@ -107,6 +123,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     system.set_defaults(run=show_help(system))
     system_commands = system.add_subparsers(metavar="COMMAND")
     check = system_commands.add_parser(
-        "doctor", help="check Python, NumPy, pytest, tinytorch and the course files"
+        "doctor", help="check Python, NumPy, the test tools, tinytorch and the course files"
     )
     check.set_defaults(run=doctor)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -120,28 +119,39 @@ def create_workspace(
     return backup
 
 
-def excluded_markers(manifest: Manifest, up_to: int) -> str:
-    """A ``-m`` expression that drops tests carrying the marker of any module after ``up_to``."""
+def marker_expression(manifest: Manifest, numbers: Iterable[int], up_to: int) -> str:
+    """A ``-m`` expression for the tests that belong to the modules ``numbers``.
+
+    One meaning per marker: a test belongs to the highest module whose marker it carries,
+    wherever its file lives (ReLU's backward test in tests/02 carries ``module02`` and
+    ``module05`` and belongs to module 05). Tests of modules after ``up_to`` are left out.
+    """
+    wanted = " or ".join(manifest.module(number).marker for number in numbers)
     later = [module.marker for module in manifest.modules if module.number > up_to]
-    return " and ".join(f"not {marker}" for marker in later)
+    return " and ".join([f"({wanted})", *(f"not {marker}" for marker in later)])
+
+
+def module_test_folders(root: Path, manifest: Manifest) -> list[str]:
+    """The module test folders (tests/NN_slug) under ``root``, in module order."""
+    return [module.tests_dir for module in manifest.modules if (root / module.tests_dir).is_dir()]
 
 
 def pytest_command(
     root: Path, modules: Iterable[Module], up_to: int, manifest: Manifest
 ) -> list[str]:
-    """The pytest command for the tests of ``modules`` whose module markers are all <= ``up_to``.
+    """The pytest command for the tests that belong to ``modules`` (see ``marker_expression``).
 
-    Run it with ``cwd=root`` and ``env=workspace_env(root)``. ``ValueError`` where none of
-    ``modules`` has a tests folder under ``root``.
+    Tests are selected by marker over every module's test folder, so a module's tests run
+    wherever they live; those of modules after ``up_to`` are left out. Run it with
+    ``cwd=root`` and ``env=workspace_env(root)``. ``ValueError`` where ``root`` has no tests.
     """
-    command = [sys.executable, "-m", "pytest", "-c", PYTEST_CONFIG, "--rootdir", "."]
-    command += ["-p", "no:cacheprovider"]
-    folders = [module.tests_dir for module in modules if (root / module.tests_dir).is_dir()]
+    folders = module_test_folders(root, manifest)
     if not folders:  # pytest would fall back to every test under testpaths
-        raise ValueError(f"no tests in {root} for modules {[m.number for m in modules]}")
-    command += folders
-    expression = excluded_markers(manifest, up_to)
-    return command + (["-m", expression] if expression else [])
+        raise ValueError(f"no module tests in {root}")
+    numbers = [module.number for module in modules]
+    command = [sys.executable, "-m", "pytest", "-c", PYTEST_CONFIG, "--rootdir", "."]
+    command += ["-p", "no:cacheprovider", *folders]
+    return command + ["-m", marker_expression(manifest, numbers, up_to)]
 
 
 def workspace_env(root: Path) -> dict[str, str]:
@@ -149,11 +159,3 @@ def workspace_env(root: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])])
     return env
-
-
-def run_module_tests(
-    root: Path, module: Module, manifest: Manifest, extra: Iterable[str] = ()
-) -> int:
-    """Run one module's tests against the workspace's package; pytest's exit code."""
-    command = pytest_command(root, [module], module.number, manifest) + list(extra)
-    return subprocess.run(command, cwd=root, env=workspace_env(root), check=False).returncode
