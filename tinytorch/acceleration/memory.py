@@ -98,5 +98,6 @@ class Checkpointed(nn.Module):
         super().__init__()
         self.module = module
 
-    def forward(self, x: Tensor) -> Tensor:
-        return checkpoint(self.module, x, use_reentrant=False)
+    def forward(self, *args: Any) -> Tensor:
+        """``module(*args)``, checkpointed (a GPT block also takes its cache and layer index)."""
+        return checkpoint(self.module, *args, use_reentrant=False)
