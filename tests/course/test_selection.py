@@ -40,9 +40,19 @@ def _module_tests(number: int) -> list[str]:
 def test_every_module_test_carries_a_module_marker() -> None:
     unmarked = " and ".join(f"not {module.marker}" for module in MANIFEST.modules)
     folders = module_test_folders(REPOSITORY, MANIFEST)
-    base = pytest_command(REPOSITORY, [MANIFEST.modules[0]], 1, MANIFEST)[:-2]
+    last = MANIFEST.modules[-1]
+    base = pytest_command(REPOSITORY, [last], last.number, MANIFEST)[:-2]
     assert _collected(*base, "-m", unmarked) == [], "mark these tests with their module"
     assert all(folder in base for folder in folders)
+
+
+def test_every_test_file_carries_the_marker_of_its_folder() -> None:
+    """What lets ``pytest_command`` skip the folders of later modules: a test in tests/NN_slug
+    belongs to module NN or a later one."""
+    for folder in module_test_folders(REPOSITORY, MANIFEST):
+        marker = f"pytest.mark.module{folder.split('/')[1][:2]}"
+        for path in (REPOSITORY / folder).rglob("test_*.py"):
+            assert marker in path.read_text(), f"{path}: set pytestmark to include {marker}"
 
 
 def test_a_modules_tests_are_found_outside_its_folder() -> None:

@@ -131,9 +131,13 @@ def marker_expression(manifest: Manifest, numbers: Iterable[int], up_to: int) ->
     return " and ".join([f"({wanted})", *(f"not {marker}" for marker in later)])
 
 
-def module_test_folders(root: Path, manifest: Manifest) -> list[str]:
-    """The module test folders (tests/NN_slug) under ``root``, in module order."""
-    return [module.tests_dir for module in manifest.modules if (root / module.tests_dir).is_dir()]
+def module_test_folders(root: Path, manifest: Manifest, up_to: int = 20) -> list[str]:
+    """The test folders (tests/NN_slug) of modules 1..``up_to`` under ``root``, in order."""
+    return [
+        module.tests_dir
+        for module in manifest.modules
+        if module.number <= up_to and (root / module.tests_dir).is_dir()
+    ]
 
 
 def pytest_command(
@@ -141,14 +145,16 @@ def pytest_command(
 ) -> list[str]:
     """The pytest command for the tests that belong to ``modules`` (see ``marker_expression``).
 
-    Tests are selected by marker over every module's test folder, so a module's tests run
-    wherever they live; those of modules after ``up_to`` are left out. Run it with
-    ``cwd=root`` and ``env=workspace_env(root)``. ``ValueError`` where ``root`` has no tests.
+    Tests are selected by marker, so a module's tests run wherever they live; those of modules
+    after ``up_to`` are left out. Every file in tests/NN_slug carries the marker moduleNN, so
+    its tests belong to module NN or a later one: the folders after the highest module asked
+    for hold none of its tests and are not collected. Run it with ``cwd=root`` and
+    ``env=workspace_env(root)``. ``ValueError`` where ``root`` has no tests.
     """
-    folders = module_test_folders(root, manifest)
+    numbers = [module.number for module in modules]
+    folders = module_test_folders(root, manifest, up_to=max(numbers))
     if not folders:  # pytest would fall back to every test under testpaths
         raise ValueError(f"no module tests in {root}")
-    numbers = [module.number for module in modules]
     command = [sys.executable, "-m", "pytest", "-c", PYTEST_CONFIG, "--rootdir", "."]
     command += ["-p", "no:cacheprovider", *folders]
     return command + ["-m", marker_expression(manifest, numbers, up_to)]
