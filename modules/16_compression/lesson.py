@@ -250,10 +250,10 @@ test_y = test_set.targets.numpy()
 def fit(model, epochs, lr=3e-3, seed=0, teacher_scores=None):
     """Adam on cross-entropy, or on the distillation loss when teacher scores are given."""
     tinytorch.manual_seed(seed)
-    order_rng = np.random.default_rng(seed)
+    shuffler = np.random.default_rng(seed)
     optimizer = tinytorch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(epochs):
-        order = order_rng.permutation(len(train_y))
+        order = shuffler.permutation(len(train_y))
         for start in range(0, len(order), 64):
             batch = order[start : start + 64]
             scores = model(tinytorch.tensor(train_x[batch]))

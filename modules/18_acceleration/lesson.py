@@ -160,9 +160,9 @@ check(
 #
 # Forward ran `ctx.run` under `no_grad` and saved only the inputs. In backward:
 # `inputs = restore_inputs(ctx)` (fresh leaf tensors requiring grad where the originals did);
-# inside `random_state(ctx.rng_state)` and `enable_grad()`, recompute
-# `output = run_for_output(ctx.run, inputs, ctx.kwargs)`; if it requires grad, call
-# `output.backward(Tensor._from_array(grad_output))` (this also adds the gradients of the
+# inside `random_state(ctx.rng_state)` and `enable_grad()`, recompute the output with
+# `run_for_output` (from `ctx.run`, the inputs and `ctx.kwargs`); if it requires grad, run its
+# `backward` with `grad_output` wrapped as a Tensor (this also adds the gradients of the
 # function's parameters to their `.grad`); return `None` for the four leading arguments
 # (`run`, `rng_state`, `kwargs`, `count`), each input's `.grad` array (or `None`), and
 # `None` for each of the `ctx.parameter_count` parameters.

@@ -331,13 +331,13 @@ class ConvTranspose2d(Function):
         padded = padded[:, :, : padded.shape[2] - output_padding[0]]
         padded = padded[:, :, :, : padded.shape[3] - output_padding[1]]
         cols = grouped_columns(padded, kernel, stride, dilation, groups, False)  # (N, g, K, L)
-        grad_x = grad_weight = grad_bias = None
+        grad_input = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
-            grad_x = np.matmul(kernels, cols).reshape(x.shape)  # (N, g, C/g, H * W)
+            grad_input = np.matmul(kernels, cols).reshape(x.shape)  # (N, g, C/g, H * W)
         if ctx.needs_input_grad[1]:
             x_rows = x.reshape(n, groups, -1, height * width)  # (N, g, C/g, L)
             grad_weight_t = np.matmul(x_rows, cols.swapaxes(-1, -2)).sum(axis=0)  # (g, C/g, K)
             grad_weight = grad_weight_t.reshape(weight_shape)
         if ctx.needs_input_grad[2]:
             grad_bias = grad.sum(axis=(0, 2, 3))
-        return grad_x, grad_weight, grad_bias, None, None, None, None, None
+        return grad_input, grad_weight, grad_bias, None, None, None, None, None

@@ -351,6 +351,6 @@ class SmoothL1(Function):
         diff, quadratic = ctx.saved_tensors
         beta, reduction = ctx.settings
         slope = np.where(quadratic, diff / beta, np.sign(diff))
-        grad_input = slope * unreduce_grad(grad, reduction, diff.size)
-        grad_target = -grad_input if ctx.needs_input_grad[1] else None
-        return grad_input, grad_target, None, None
+        grad_prediction = slope * unreduce_grad(grad, reduction, diff.size)
+        grad_target = -grad_prediction if ctx.needs_input_grad[1] else None
+        return grad_prediction, grad_target, None, None

@@ -160,8 +160,8 @@ def bootstrap_ci(
     if values.size == 0:
         raise ValueError("bootstrap_ci: needs at least one value")
     # BEGIN SOLUTION 19
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, values.size, size=(resamples, values.size))
+    resampler = np.random.default_rng(seed)
+    picks = resampler.integers(0, values.size, size=(resamples, values.size))
     estimates = [statistic(values[row]) for row in picks]
     tail = (1 - confidence) / 2 * 100
     return percentile(estimates, tail), percentile(estimates, 100 - tail)
