@@ -24,6 +24,13 @@
 # (the backward engine, whose nodes the profiler times).
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import contextlib
 import json
 import statistics

@@ -29,6 +29,13 @@
 # a matrix multiply), module 07 (saving with `tinytorch.save`) and module 03 (layers).
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import copy
 import os
 import tempfile

@@ -26,6 +26,13 @@
 # layers (03), autograd (05), training (07) and convolutions (09) underneath.
 
 # %%
+# Set-up: test the tinytorch of this workspace (the folder above modules/), not an installed
+# copy. Under Jupyter, your edits to the package are reloaded before every cell.
+from tito.course.lesson_setup import use_workspace
+
+use_workspace()
+
+# %%
 import copy
 import os
 import tempfile
