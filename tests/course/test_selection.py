@@ -7,6 +7,7 @@ A test belongs to the highest module whose marker it carries, wherever its file 
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 
@@ -40,15 +41,14 @@ def _module_tests(number: int) -> list[str]:
 def test_every_module_test_carries_a_module_marker() -> None:
     unmarked = " and ".join(f"not {module.marker}" for module in MANIFEST.modules)
     folders = module_test_folders(REPOSITORY, MANIFEST)
-    last = MANIFEST.modules[-1]
-    base = pytest_command(REPOSITORY, [last], last.number, MANIFEST)[:-2]
-    assert _collected(*base, "-m", unmarked) == [], "mark these tests with their module"
-    assert all(folder in base for folder in folders)
+    command = [sys.executable, "-m", "pytest", "-c", PYTEST_CONFIG, *folders, "-m", unmarked]
+    assert _collected(*command) == [], "mark these tests with their module"
 
 
 def test_every_test_file_carries_the_marker_of_its_folder() -> None:
     """What lets ``pytest_command`` skip the folders of later modules: a test in tests/NN_slug
-    belongs to module NN or a later one."""
+    belongs to module NN or a later one. Markers are named in the file that holds the test,
+    which lets it skip the files that do not name the module's marker."""
     for folder in module_test_folders(REPOSITORY, MANIFEST):
         marker = f"pytest.mark.module{folder.split('/')[1][:2]}"
         for path in (REPOSITORY / folder).rglob("test_*.py"):
@@ -61,6 +61,14 @@ def test_a_modules_tests_are_found_outside_its_folder() -> None:
     assert elsewhere, "the backward tests of the activations belong to module 05"
     assert not set(elsewhere) & set(activations), "one module per test"
     assert any(test.startswith("tests/09_spatial/") for test in _module_tests(13))
+
+
+def test_only_files_naming_the_marker_are_collected() -> None:
+    command = pytest_command(REPOSITORY, [MANIFEST.module(5)], 5, MANIFEST)
+    files = [argument for argument in command if argument.endswith(".py")]
+    assert "tests/02_activations/test_activations.py" in files
+    assert "tests/01_tensor/test_properties.py" not in files
+    assert not any(file.startswith("tests/06_") for file in files)
 
 
 def test_the_marker_expression_keeps_later_modules_out() -> None:

@@ -17,6 +17,7 @@ the folder where ``tito grade`` runs a submission.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterable
@@ -140,23 +141,40 @@ def module_test_folders(root: Path, manifest: Manifest, up_to: int = 20) -> list
     ]
 
 
+def module_test_files(root: Path, manifest: Manifest, numbers: Iterable[int]) -> list[str]:
+    """The test files under ``root`` that can hold tests of the modules ``numbers``.
+
+    Every file in tests/NN_slug carries the marker moduleNN, so a test of module k lives in
+    the folder of module k or an earlier one, and a file holds tests of module k only if its
+    text names the marker (``pytest.mark.modulekk``). Collecting just these files spares
+    pytest from importing (and rewriting the asserts of) every other test file.
+    """
+    numbers = list(numbers)
+    names = re.compile("|".join(rf"\b{manifest.module(n).marker}\b" for n in numbers))
+    found = []
+    for folder in module_test_folders(root, manifest, up_to=max(numbers)):
+        for path in sorted((root / folder).rglob("test_*.py")):
+            if names.search(path.read_text(encoding="utf-8")):
+                found.append(path.relative_to(root).as_posix())
+    return found
+
+
 def pytest_command(
     root: Path, modules: Iterable[Module], up_to: int, manifest: Manifest
 ) -> list[str]:
     """The pytest command for the tests that belong to ``modules`` (see ``marker_expression``).
 
     Tests are selected by marker, so a module's tests run wherever they live; those of modules
-    after ``up_to`` are left out. Every file in tests/NN_slug carries the marker moduleNN, so
-    its tests belong to module NN or a later one: the folders after the highest module asked
-    for hold none of its tests and are not collected. Run it with ``cwd=root`` and
-    ``env=workspace_env(root)``. ``ValueError`` where ``root`` has no tests.
+    after ``up_to`` are left out. Only the files that can hold them are collected (see
+    ``module_test_files``). Run it with ``cwd=root`` and ``env=workspace_env(root)``.
+    ``ValueError`` where ``root`` has no tests of these modules.
     """
     numbers = [module.number for module in modules]
-    folders = module_test_folders(root, manifest, up_to=max(numbers))
-    if not folders:  # pytest would fall back to every test under testpaths
+    files = module_test_files(root, manifest, numbers)
+    if not files:  # pytest would fall back to every test under testpaths
         raise ValueError(f"no module tests in {root}")
     command = [sys.executable, "-m", "pytest", "-c", PYTEST_CONFIG, "--rootdir", "."]
-    command += ["-p", "no:cacheprovider", *folders]
+    command += ["-p", "no:cacheprovider", *files]
     return command + ["-m", marker_expression(manifest, numbers, up_to)]
 
 
