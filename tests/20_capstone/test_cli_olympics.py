@@ -172,3 +172,11 @@ def test_an_unreachable_server_is_a_clear_error(capsys) -> None:
     assert "cannot reach http://127.0.0.1:9/api/tracks/speed/leaderboard" in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize("command", ["list", "rules", "run", "submit", "leaderboard"])
+def test_every_olympics_command_has_help(command: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["olympics", command, "--help"])
+    assert exited.value.code == 0
+    assert f"usage: tito olympics {command}" in capsys.readouterr().out
