@@ -69,7 +69,7 @@ class FakeLeaderboard(BaseHTTPRequestHandler):
 def server():
     FakeLeaderboard.requests = []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeLeaderboard)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()

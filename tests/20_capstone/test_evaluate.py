@@ -173,3 +173,27 @@ def test_a_missing_data_set_or_mismatched_weights_are_reported(tmp_path: Path) -
     evaluation = evaluate(tmp_path / "conv", data_dir=tmp_path / "nothing", track=quick("vision"))
     assert "RuntimeError: Error(s) in loading state_dict" in evaluation.error
     assert "Missing key(s) in state_dict: '0.weight'" in evaluation.error
+
+
+@pytest.mark.parametrize(
+    ("result", "error"),
+    [
+        ('{"dataset": "tinydigits", "accuracy": 2.0, "p90_ms": 0.1, "size_bytes": 1, '
+         '"details": {}}', "accuracy 2.0 is outside [0, 1]"),
+        ('{"dataset": "tinydigits", "accuracy": 0.99, "p90_ms": NaN, "size_bytes": 1, '
+         '"details": {}}', "is not a finite number"),
+        ('{"dataset": "tinydigits", "accuracy": 0.99}', "the evaluation's result is unusable"),
+        ('["not", "an", "object"]', "the evaluation's result is unusable"),
+    ],
+    ids=["accuracy-above-1", "nan-latency", "missing-keys", "not-an-object"],
+)  # fmt: skip
+def test_impossible_numbers_from_the_process_are_refused(
+    tmp_path: Path, empty_data_dir: Path, result: str, error: str
+) -> None:
+    # Submitted code runs in the measuring process and may write the result itself: the
+    # caller still checks every number it reads.
+    code = f"\n\nimport os\nopen('result.json', 'w').write({result!r})\nos._exit(0)\n"
+    evaluation = evaluate(broken_submission(tmp_path / "s", code), data_dir=empty_data_dir,
+                          track=quick("speed"))  # fmt: skip
+    assert not evaluation.valid and error in evaluation.error
+    assert evaluation.p90_ms is None or np.isfinite(evaluation.p90_ms)

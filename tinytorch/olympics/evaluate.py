@@ -113,12 +113,14 @@ def evaluate(
     track = _resolve_track(track, manifest)
     limits = dataclasses.replace(
         track,
-        time_limit_s=time_limit_s or track.time_limit_s,
-        memory_limit_mb=memory_limit_mb or track.memory_limit_mb,
+        time_limit_s=track.time_limit_s if time_limit_s is None else time_limit_s,
+        memory_limit_mb=track.memory_limit_mb if memory_limit_mb is None else memory_limit_mb,
     )
     evaluation = Evaluation(manifest.track, manifest.division, manifest.name,
                             list(manifest.techniques))  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="tinytorch-olympics-") as scratch:
+    with tempfile.TemporaryDirectory(
+        prefix="tinytorch-olympics-", ignore_cleanup_errors=True
+    ) as scratch:
         for name in SUBMISSION_FILES:
             shutil.copyfile(Path(submission_dir) / name, Path(scratch) / name)
         metrics, error = _run_isolated(Path(scratch), limits, data_root(data_dir))
@@ -141,26 +143,50 @@ def _resolve_track(track: Track | str | None, manifest: Manifest) -> Track:
 
 
 def _judged(evaluation: Evaluation, track: Track, metrics: dict) -> Evaluation:
-    """``evaluation`` filled from the measured ``metrics`` and judged by the track's rules."""
+    """``evaluation`` filled from the measured ``metrics`` and judged by the track's rules.
+
+    The metrics come from a process that ran submitted code, so they are checked like any
+    input: a missing or mistyped value makes the result unusable, and numbers outside their
+    range (NaN, infinities, a negative latency, an accuracy above 1) make it invalid. Values
+    that are not finite are stored as None, so that ``to_dict()`` stays valid JSON.
+    """
     try:
-        score = float(metrics[track.metric])
-        accuracy = float(metrics["accuracy"])
-        floor = track.floor_for(metrics["dataset"])
+        dataset = str(metrics["dataset"])
+        floor = track.floor_for(dataset)
+        score, accuracy, p90_ms = (float(metrics[key]) for key in
+                                   (track.metric, "accuracy", "p90_ms"))  # fmt: skip
+        size_bytes, details = int(metrics["size_bytes"]), dict(metrics["details"])
     except (KeyError, TypeError, ValueError) as error:
-        return dataclasses.replace(evaluation, error=f"the evaluation gave no {error}")
-    error = judge(track, accuracy, score, floor)
-    finite = [value if math.isfinite(value) else None for value in (score, accuracy)]
+        return dataclasses.replace(
+            evaluation, error=f"the evaluation's result is unusable: {error}"
+        )
+    error = judge(track, accuracy, score, floor) or _out_of_range(accuracy, p90_ms, size_bytes)
     return dataclasses.replace(
         evaluation,
         valid=error is None,
-        score=finite[0],
-        accuracy=finite[1],
-        p90_ms=metrics["p90_ms"],
-        size_bytes=metrics["size_bytes"],
+        score=_finite(score),
+        accuracy=_finite(accuracy),
+        p90_ms=_finite(p90_ms),
+        size_bytes=size_bytes,
         error=error,
-        dataset=metrics["dataset"],
-        details=metrics["details"],
+        dataset=dataset,
+        details=details,
     )
+
+
+def _out_of_range(accuracy: float, p90_ms: float, size_bytes: int) -> str | None:
+    """Why measured numbers are impossible, or None."""
+    if not 0.0 <= accuracy <= 1.0:
+        return f"accuracy {accuracy} is outside [0, 1]"
+    if not (math.isfinite(p90_ms) and p90_ms >= 0):
+        return f"p90 latency {p90_ms} ms is not a finite, non-negative number"
+    if size_bytes < 0:
+        return f"size {size_bytes} bytes is negative"
+    return None
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def _run_isolated(scratch: Path, track: Track, data_dir: Path) -> tuple[dict, str | None]:
