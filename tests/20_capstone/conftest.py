@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tinytorch
@@ -61,3 +62,17 @@ def digits_submission(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def empty_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory without MNIST, so the digit tracks score TinyDigits."""
     return tmp_path_factory.mktemp("data")
+
+
+def write_cifar(data_dir: Path, count: int, batches: tuple[str, ...] = ("test_batch",)):
+    """CIFAR-10 batches in the binary format under ``data_dir/cifar-10``: each record is a
+    label byte, then 3 x 32 x 32 pixel bytes. Returns the pixels (count, 3072) and labels
+    (count,) written to each batch."""
+    generator = np.random.default_rng(0)
+    labels = generator.integers(0, 10, size=count, dtype=np.uint8)
+    pixels = generator.integers(0, 256, size=(count, 3 * 32 * 32), dtype=np.uint8)
+    folder = data_dir / "cifar-10" / "cifar-10-batches-bin"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in batches:
+        (folder / f"{name}.bin").write_bytes(np.column_stack([labels, pixels]).tobytes())
+    return pixels, labels

@@ -16,12 +16,21 @@ from pathlib import Path
 
 import pytest
 
-from tinytorch.olympics.submission import SUBMISSION_FILES
+import tinytorch
+from tinytorch.olympics.submission import SUBMISSION_FILES, write_submission
 from tito.main import main
+
+from .conftest import write_cifar
 
 pytestmark = [pytest.mark.module20, pytest.mark.cli]
 
 TOKEN = "s3cret-token"
+VISION_CODE = """from tinytorch import nn
+
+
+def build_model():
+    return nn.Sequential(nn.Flatten(), nn.Linear(3072, 10))
+"""
 
 
 class FakeLeaderboard(BaseHTTPRequestHandler):
@@ -100,6 +109,23 @@ def test_run_prints_the_ranked_table(
     assert "tinydigits test split (100 samples)" in out[4]
     assert main(["olympics", "run", "vision", str(digits_submission)]) == 1
     assert "names the 'speed' track, not 'vision'" in capsys.readouterr().err
+
+
+def test_run_a_vision_submission_with_its_data_present(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    batches = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5",
+               "test_batch")  # fmt: skip
+    write_cifar(data, 12, batches)  # all there: --download has nothing to fetch
+    tinytorch.manual_seed(0)
+    model = tinytorch.nn.Sequential(tinytorch.nn.Flatten(), tinytorch.nn.Linear(3072, 10))
+    write_submission(tmp_path / "vision", model, VISION_CODE, track="vision", division="open",
+                     name="linear")  # fmt: skip
+    args = ["olympics", "run", "vision", str(tmp_path / "vision"), "--data-dir", str(data),
+            "--download", "--latency-queries", "8", "--json"]  # fmt: skip
+    assert main(args) == 0
+    evaluation = json.loads(capsys.readouterr().out)
+    assert evaluation["dataset"] == "cifar10" and evaluation["details"]["samples"] == 12
 
 
 def test_run_inside_a_workspace_measures_the_workspaces_package(

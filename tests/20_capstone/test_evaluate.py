@@ -15,7 +15,7 @@ from tinytorch.olympics.data import language_tokenizer, load_images
 from tinytorch.olympics.evaluate import Evaluation, evaluate, load_submission
 from tinytorch.olympics.submission import SubmissionError, write_submission
 
-from .conftest import DIGITS_MODEL_CODE, quick, train_digits_model
+from .conftest import DIGITS_MODEL_CODE, quick, train_digits_model, write_cifar
 
 pytestmark = pytest.mark.module20
 
@@ -146,13 +146,7 @@ def conv_model() -> tinytorch.nn.Module:
 
 
 def test_the_vision_track_reads_cifar10_from_the_data_directory(tmp_path: Path) -> None:
-    # A CIFAR-10 test batch in the binary format: label byte, then 3 x 32 x 32 pixel bytes.
-    generator = np.random.default_rng(0)
-    labels = generator.integers(0, 10, size=30, dtype=np.uint8)
-    pixels = generator.integers(0, 256, size=(30, 3 * 32 * 32), dtype=np.uint8)
-    batches = tmp_path / "data" / "cifar-10" / "cifar-10-batches-bin"
-    batches.mkdir(parents=True)
-    (batches / "test_batch.bin").write_bytes(np.column_stack([labels, pixels]).tobytes())
+    pixels, labels = write_cifar(tmp_path / "data", 30)
     model = conv_model()
     write_submission(tmp_path / "conv", model, VISION_CODE, track="vision", division="open",
                      name="conv")  # fmt: skip

@@ -66,3 +66,13 @@ def language_tokenizer() -> CharTokenizer:
     (all splits, so no test character is unknown). Its ``vocab_size`` is the V of the
     logits a language model returns."""
     return CharTokenizer([TinyTalks(split=split).text for split in SPLITS])
+
+
+def download(track: Track, data_dir: DataDir = None) -> None:
+    """Fetch both splits of an image track's data set into ``data_dir`` if they are missing
+    (checked against their published checksums). TinyTalks and TinyDigits ship with
+    tinytorch: nothing to fetch."""
+    readers = {"cifar10": CIFAR10, "mnist": MNIST}
+    if track.dataset in readers:
+        for train in (True, False):
+            readers[track.dataset](root=data_dir, train=train, download=True)

@@ -118,6 +118,7 @@ def _evaluate(track, directory: str, data_dir: str | None):
 def run(args: argparse.Namespace) -> int:
     """Evaluate a submission here, in a fresh process with the track's limits, and print the
     table the server computes (the server re-measures on its own machine)."""
+    from tinytorch.olympics.data import download
     from tinytorch.olympics.results import format_table, rank
 
     track = _track(args.track)
@@ -132,8 +133,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"Evaluating {args.submission} on the {track.name} track (limit "
           f"{track.time_limit_s:g} s, {track.memory_limit_mb} MB)...", file=sys.stderr)  # fmt: skip
     try:
+        if args.download:
+            download(track, args.data_dir)
         evaluation = _evaluate(track, args.submission, args.data_dir)
-    except RuntimeError as error:
+    except NotImplementedError as error:
+        return fail(str(error), "tito module start 20")
+    except (RuntimeError, OSError, ValueError) as error:
         return fail(f"the evaluation could not run: {error}", "tito system doctor")
     if args.json:
         print(json.dumps(evaluation.to_dict(), indent=2))
@@ -267,6 +272,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     runner.add_argument("track", metavar="TRACK")
     runner.add_argument("submission", metavar="SUBMISSION_DIR")
     runner.add_argument("--data-dir", metavar="DIR", help="where datasets are kept")
+    runner.add_argument(
+        "--download",
+        action="store_true",
+        help="fetch the track's data set into the data directory if missing",
+    )
     runner.add_argument("--json", action="store_true", help="print the Evaluation as JSON")
     runner.add_argument(
         "--latency-queries",
