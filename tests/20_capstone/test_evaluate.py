@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -191,3 +192,19 @@ def test_impossible_numbers_from_the_process_are_refused(
                           track=quick("speed"))  # fmt: skip
     assert not evaluation.valid and error in evaluation.error
     assert evaluation.p90_ms is None or np.isfinite(evaluation.p90_ms)
+
+
+def test_the_network_is_cut_where_the_os_allows(tmp_path: Path, empty_data_dir: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        code = (
+            "\n\nimport socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
+            "    raise SystemExit('reached the network')\nexcept OSError:\n    pass\n"
+        )
+        evaluation = evaluate(broken_submission(tmp_path / "s", code), data_dir=empty_data_dir,
+                              track=quick("speed"))  # fmt: skip
+    if not evaluation.valid:
+        assert "reached the network" in evaluation.error, evaluation.error
+        pytest.skip("this OS does not allow unprivileged network namespaces")
+    assert evaluation.details["network_isolated"]

@@ -14,11 +14,15 @@ Isolation, and what it is not:
   OS allows): address space (``RLIMIT_AS``: memory), CPU seconds (``RLIMIT_CPU``), the size of
   any file it writes (``RLIMIT_FSIZE``), no core dumps; the caller kills it when the
   wall-clock limit passes;
+- no network where Linux allows unprivileged user namespaces: the process moves itself into
+  new user and network namespaces (``unshare``), and ``details["network_isolated"]`` says
+  whether that worked;
 - a crash, a hang, an allocation over the limit or a file too large becomes
   ``Evaluation.error``; the caller carries on.
-- Not provided: network isolation, a separate user, a file-system sandbox (the process may read
-  what the user may read), or protection of the measurement from the submission itself (the
-  model runs in the measuring process, so a hostile submission could forge its metrics).
+- Not provided: network isolation where namespaces are not allowed, a separate user, a
+  file-system sandbox (the process may read what the user may read), or protection of the
+  measurement from the submission itself (the model runs in the measuring process, so a
+  hostile submission could forge its metrics).
   Submissions are kept, so a leaderboard entry can be reviewed and re-run. On Windows there are
   no rlimits: only the wall-clock limit applies.
 """
@@ -253,6 +257,22 @@ def _last_error(path: Path, limit: int = 4096) -> str:
 # --- inside the evaluation process ------------------------------------------------------
 
 
+def cut_network() -> bool:
+    """Move this process into new, empty user and network namespaces (Linux, where
+    unprivileged user namespaces are allowed): it then has no network interface but an
+    unconfigured loopback, so it reaches nothing. Whether it worked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    clone_newuser, clone_newnet = 0x10000000, 0x40000000  # from <sched.h>
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(clone_newuser | clone_newnet) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def set_limits(track: Track) -> None:
     """Limit this process's memory, CPU time and written file size (POSIX only)."""
     try:
@@ -301,12 +321,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     track = Track.from_dict(json.loads(args.track))
     set_limits(track)
+    network_cut = cut_network()
     directory = Path.cwd()
     manifest = load_manifest(directory)
     try:
         model = load_submission(directory)
         metrics = measure(track, model, manifest.division, list(manifest.techniques),
                           args.data_dir)  # fmt: skip
+        metrics["details"]["network_isolated"] = network_cut
         (directory / RESULT_FILE).write_text(json.dumps(metrics), encoding="utf-8")
     except MemoryError:
         return EXIT_MEMORY
