@@ -233,8 +233,11 @@ def _outcome(code: int, scratch: Path, track: Track) -> tuple[dict, str | None]:
         return {}, f"out of memory: the model needed more than {track.memory_limit_mb} MB"
     if code == EXIT_FILE_SIZE:
         return {}, f"wrote a file larger than the {track.file_limit_mb} MB limit"
-    if code == -getattr(signal, "SIGXCPU", -1) or code == -signal.SIGKILL:
+    if hasattr(signal, "SIGXCPU") and code == -signal.SIGXCPU:
         return {}, f"timed out: used more than {track.time_limit_s:g} s of CPU time"
+    if hasattr(signal, "SIGKILL") and code == -signal.SIGKILL:
+        return {}, (f"killed: over the {track.time_limit_s:g} s CPU limit or out of memory "
+                    f"({track.memory_limit_mb} MB)")  # fmt: skip
     if code != 0:
         return {}, f"the submission failed (exit code {code}): {_last_error(scratch / LOG_FILE)}"
     try:
@@ -280,16 +283,17 @@ def set_limits(track: Track) -> None:
     except ImportError:  # Windows: only the caller's wall-clock limit applies
         return
     megabyte = 1024 * 1024
-    limits = {
-        "RLIMIT_AS": track.memory_limit_mb * megabyte,
-        "RLIMIT_CPU": math.ceil(track.time_limit_s),
-        "RLIMIT_FSIZE": track.file_limit_mb * megabyte,
-        "RLIMIT_CORE": 0,
+    cpu_seconds = math.ceil(track.time_limit_s)
+    limits = {  # (soft, hard): SIGXCPU at the soft CPU limit, SIGKILL a second later
+        "RLIMIT_AS": (track.memory_limit_mb * megabyte,) * 2,
+        "RLIMIT_CPU": (cpu_seconds, cpu_seconds + 1),
+        "RLIMIT_FSIZE": (track.file_limit_mb * megabyte,) * 2,
+        "RLIMIT_CORE": (0, 0),
     }
     for name, value in limits.items():
         if hasattr(resource, name):
             try:
-                resource.setrlimit(getattr(resource, name), (value, value))
+                resource.setrlimit(getattr(resource, name), value)
             except (ValueError, OSError):  # above the hard limit, or not enforced here
                 pass
 
