@@ -57,6 +57,7 @@ from tinytorch.olympics.tracks import Track, get_track
 RESULT_FILE = "result.json"
 LOG_FILE = "log.txt"
 EXIT_MEMORY, EXIT_FILE_SIZE = 3, 4
+MAX_RESULT_BYTES = 1 << 20  # a result is a few kilobytes of JSON
 
 
 @dataclass
@@ -159,7 +160,7 @@ def _judged(evaluation: Evaluation, track: Track, metrics: dict) -> Evaluation:
         floor = track.floor_for(dataset)
         score, accuracy, p90_ms = (float(metrics[key]) for key in
                                    (track.metric, "accuracy", "p90_ms"))  # fmt: skip
-        size_bytes, details = int(metrics["size_bytes"]), dict(metrics["details"])
+        size_bytes, details = int(metrics["size_bytes"]), _json_safe(dict(metrics["details"]))
     except (KeyError, TypeError, ValueError) as error:
         return dataclasses.replace(
             evaluation, error=f"the evaluation's result is unusable: {error}"
@@ -191,6 +192,18 @@ def _out_of_range(accuracy: float, p90_ms: float, size_bytes: int) -> str | None
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
+
+
+def _json_safe(value: object) -> object:
+    """``value`` with every NaN or infinite float inside it replaced by None, so that it
+    writes as standard JSON."""
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
 
 
 def _run_isolated(scratch: Path, track: Track, data_dir: Path) -> tuple[dict, str | None]:
@@ -240,8 +253,11 @@ def _outcome(code: int, scratch: Path, track: Track) -> tuple[dict, str | None]:
                     f"({track.memory_limit_mb} MB)")  # fmt: skip
     if code != 0:
         return {}, f"the submission failed (exit code {code}): {_last_error(scratch / LOG_FILE)}"
+    result = scratch / RESULT_FILE
     try:
-        return json.loads((scratch / RESULT_FILE).read_text(encoding="utf-8")), None
+        if result.stat().st_size > MAX_RESULT_BYTES:
+            return {}, f"the evaluation's result is unusable: over {MAX_RESULT_BYTES} bytes"
+        return json.loads(result.read_text(encoding="utf-8")), None
     except (OSError, ValueError):
         return {}, "the evaluation process ended without writing its result"
 
