@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,10 @@ def tokens(store: Store) -> dict[str, str]:
 
 
 @pytest.fixture
-def worker(store: Store, settings: ServerSettings) -> Worker:
-    return Worker(store, WorkerSettings(settings.data_dir, track_options=QUICK_OPTIONS))
+def worker(store: Store, settings: ServerSettings) -> Iterator[Worker]:
+    worker = Worker(store, WorkerSettings(settings.data_dir, track_options=QUICK_OPTIONS))
+    yield worker
+    worker.close()
 
 
 def post(client: TestClient, body: bytes, token: str | None, track: str = "compression"):

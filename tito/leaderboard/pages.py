@@ -42,8 +42,8 @@ def date(timestamp: float | None) -> str:
 def number(value: Any, digits: int = 4) -> str:
     if value is None:
         return ""
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return f"{int(value):,}"  # byte counts come back from SQL as floats
     return f"{value:.{digits}g}"
 
 
@@ -109,7 +109,7 @@ def pareto_chart(entries: list[dict[str, Any]], x_key: str, x_label: str) -> str
         f"<rect x='{left}' y='{top}' width='{right - left}' height='{bottom - top}'"
         " fill='#fafafa' stroke='#bbb'/>",
         f"<text x='{(left + right) / 2}' y='{CHART_HEIGHT - 12}' text-anchor='middle'>"
-        f"{escape(x_label)} (lower is better)</text>",
+        f"{escape(x_label)} (lower is better); red: the Pareto front</text>",
         f"<text x='14' y='{(top + bottom) / 2}' text-anchor='middle'"
         f" transform='rotate(-90 14 {(top + bottom) / 2})'>accuracy (higher is better)</text>",
         f"<text x='{left}' y='{bottom + 16}'>{number(x_low, 3)}</text>",

@@ -1,22 +1,25 @@
-"""Evaluate one unpacked submission and write the result as JSON: what a worker runs per job.
+"""The evaluation host: a long-lived process that evaluates unpacked submissions on request.
 
-``python -m tito.leaderboard.sandbox SUBMISSION_DIR --track NAME --result FILE
-[--option FIELD=VALUE ...] [--data-dir DIR]``
+``python -m tito.leaderboard.sandbox`` reads one JSON request per line on standard input,
+``{"submission": DIR, "track": NAME, "options": {FIELD: VALUE}, "data_dir": DIR or null}``, and
+answers each with one JSON line, ``{"evaluation": Evaluation.to_dict()}`` or ``{"error": ...}``.
 
-The worker starts this in a scratch folder with a bare environment, and on Linux inside new
-user, network and PID namespaces (``unshare``), so neither it nor the fresh process that
-``evaluate`` starts can reach the network, and killing it kills everything it started. This
-process imports the harness only; ``evaluate`` runs the submitted code in a further process
-with its own time and memory limits.
+Each worker keeps one host. It starts it in a scratch folder with a bare environment (no
+database URL, no tokens) and, on Linux, inside new user, network and PID namespaces
+(``unshare``): neither the host nor the fresh process that ``evaluate`` starts for each
+submission can reach the network, and killing the host kills everything it started. The host
+imports the harness only and never the submitted code: ``evaluate`` runs that in a further
+process with the track's time and memory limits. Keeping the host alive saves a Python start
+and a ``tinytorch`` import per submission.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
+import os
 import sys
-from pathlib import Path
+from typing import Any
 
 from tinytorch.olympics.tracks import Track, get_track
 
@@ -72,21 +75,24 @@ def configured_track(name: str, options: dict[str, str]) -> Track:
     return dataclasses.replace(track, **changes)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tito.leaderboard.sandbox")
-    parser.add_argument("submission", type=Path)
-    parser.add_argument("--track", required=True)
-    parser.add_argument("--result", type=Path, required=True)
-    parser.add_argument("--option", action="append", default=[], metavar="FIELD=VALUE")
-    parser.add_argument("--data-dir", type=Path, default=None)
-    args = parser.parse_args(argv)
-    options = parse_track_options([f"{args.track}.{option}" for option in args.option])
-    track = configured_track(args.track, options.get(args.track, {}))
-
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate one request; the reply."""
     from tinytorch.olympics.evaluate import evaluate
 
-    evaluation = evaluate(args.submission, data_dir=args.data_dir, track=track)
-    args.result.write_text(json.dumps(evaluation.to_dict()))
+    try:
+        track = configured_track(request["track"], request["options"])
+        evaluation = evaluate(request["submission"], data_dir=request["data_dir"], track=track)
+    except Exception as error:  # noqa: BLE001 - the reply says what went wrong; keep serving
+        return {"error": f"{type(error).__name__}: {error}"}
+    return {"evaluation": evaluation.to_dict()}
+
+
+def main() -> int:
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints go to the log, not replies
+    for line in sys.stdin:
+        replies.write(json.dumps(answer(json.loads(line))) + "\n")
+        replies.flush()
     return 0
 
 

@@ -8,8 +8,9 @@
    runs out;
 2. check the artifact against the checksum taken at upload and the archive rules again, unpack
    it into a scratch folder;
-3. run ``python -m tito.leaderboard.sandbox`` there (see its docstring for the isolation), which
-   calls ``tinytorch.olympics.evaluate.evaluate``: a fresh process with time and memory limits;
+3. ask its evaluation host (``python -m tito.leaderboard.sandbox``, see its docstring for the
+   isolation) to call ``tinytorch.olympics.evaluate.evaluate`` on it: a fresh process with the
+   track's time and memory limits; a host that overruns the time limit is killed and replaced;
 4. reject results that are not finite or out of range, and record ``done`` or ``failed`` with
    the reason. A crash, hang or memory blow-up of a submission is a ``failed`` row; the worker
    carries on with the next one.
@@ -26,6 +27,7 @@ import json
 import logging
 import math
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -126,6 +128,7 @@ class Worker:
         self.parent_pid = parent_pid
         self.isolated = network_isolation_available()
         self._options = parse_track_options(list(settings.track_options))
+        self.host = EvaluationHost(settings.data_dir / SCRATCH, self.isolated)
 
     def parent_gone(self) -> bool:
         return self.parent_pid is not None and os.getppid() != self.parent_pid
@@ -195,34 +198,80 @@ class Worker:
             return f"rejected archive: {error}"
 
     def _run_sandbox(self, track: str, submission: Path, scratch: Path) -> dict[str, Any] | str:
-        """Run the sandbox on ``submission``; its evaluation dict, or why there is none."""
-        result = scratch / "result.json"
-        command = [sys.executable, "-m", "tito.leaderboard.sandbox", str(submission)]
-        command += ["--track", track, "--result", str(result)]
+        """Evaluate ``submission`` in the host; its evaluation dict, or why there is none."""
         options = self._options.get(track, {})
-        for name, value in options.items():
-            command += ["--option", f"{name}={value}"]
-        if self.settings.dataset_dir is not None:
-            command += ["--data-dir", str(self.settings.dataset_dir)]
-        if self.isolated:
-            command = [*UNSHARE, *command]
+        dataset = self.settings.dataset_dir
+        request = {
+            "submission": str(submission),
+            "track": track,
+            "options": options,
+            "data_dir": None if dataset is None else str(dataset),
+        }
         limit = configured_track(track, options).time_limit_s + SANDBOX_MARGIN_S
-        try:
-            finished = subprocess.run(
-                command,
-                cwd=scratch,
-                env=_sandbox_environment(scratch),
-                capture_output=True,
-                text=True,
-                timeout=limit,
+        return self.host.run(request, limit)
+
+    def close(self) -> None:
+        """Stop the evaluation host (it also dies on its own when this process does)."""
+        self.host.stop()
+
+
+class EvaluationHost:
+    """The worker's end of ``python -m tito.leaderboard.sandbox``: started on first use, and
+    again after it was stopped or died."""
+
+    def __init__(self, folder: Path, isolated: bool) -> None:
+        self.folder = folder
+        self.isolated = isolated
+        self.process: subprocess.Popen | None = None
+
+    def _start(self) -> subprocess.Popen:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "tito.leaderboard.sandbox"]
+        self.log = self.folder / f"host-{os.getpid()}.log"
+        with open(self.log, "ab") as log:
+            return subprocess.Popen(
+                [*UNSHARE, *command] if self.isolated else command,
+                cwd=self.folder,
+                env=_sandbox_environment(self.folder),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
                 preexec_fn=_kill_with_parent,
             )
-        except subprocess.TimeoutExpired:
-            return f"the evaluation did not finish within {limit:g} s"
-        if finished.returncode != 0 or not result.is_file():
-            last = (finished.stderr.strip().splitlines() or ["no output"])[-1]
-            return f"the evaluation process failed (exit {finished.returncode}): {last}"
-        return json.loads(result.read_text())
+
+    def run(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | str:
+        """Send one request; the evaluation dict, or the reason there is none."""
+        if self.process is None or self.process.poll() is not None:
+            self.process = self._start()
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            return f"the evaluation host died (exit {self.stop()}): {self._last_log_line()}"
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            self.stop()
+            return f"the evaluation did not finish within {timeout:g} s"
+        line = self.process.stdout.readline()
+        if not line:
+            return f"the evaluation host died (exit {self.stop()}): {self._last_log_line()}"
+        reply = json.loads(line)
+        return reply["evaluation"] if "evaluation" in reply else reply["error"]
+
+    def stop(self) -> int | None:
+        """Kill the host (and, through its namespace, all it started); its exit code."""
+        if self.process is None:
+            return None
+        process, self.process = self.process, None
+        process.kill()
+        code = process.wait()
+        process.stdin.close()
+        process.stdout.close()
+        return code
+
+    def _last_log_line(self) -> str:
+        lines = self.log.read_text(errors="replace").strip().splitlines()
+        return lines[-1] if lines else "no output"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,7 +290,11 @@ def main(argv: list[str] | None = None) -> int:
         dataset_dir=args.dataset_dir,
         track_options=tuple(args.track_option),
     )
-    Worker(store, settings, parent_pid=args.parent_pid).run_forever()
+    worker = Worker(store, settings, parent_pid=args.parent_pid)
+    try:
+        worker.run_forever()
+    finally:
+        worker.close()
     return 0
 
 
