@@ -198,12 +198,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     from tito.leaderboard.app import ARTIFACTS, ServerSettings, create_app
     from tito.leaderboard.archive import remove_temporaries
-    from tito.leaderboard.sandbox import parse_track_options
+    from tito.leaderboard.sandbox import configured_track, parse_track_options
     from tito.leaderboard.worker import SCRATCH
 
     if args.workers < 1:
         return fail("--workers must be at least 1", code=USAGE)
-    parse_track_options(args.track_option)  # refuse a wrong option before starting anything
+    for track, fields in parse_track_options(args.track_option).items():
+        configured_track(track, fields)  # refuse a wrong option before starting anything
     store = _open(args)
     leftovers = remove_temporaries(args.data_dir / ARTIFACTS)
     shutil.rmtree(args.data_dir / SCRATCH, ignore_errors=True)
