@@ -8,6 +8,8 @@ import hashlib
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.olympics_server.helpers import Server, deadline_poll
+from tests.olympics_server.helpers import Server, deadline_poll, server_env, write_submission
 from tito.leaderboard.archive import TEMPORARY_PREFIX
 from tito.leaderboard.store import open_store
 
@@ -55,22 +57,37 @@ def finished(server: Server, ids: list[int]) -> bool:
     return True
 
 
-def test_the_board_in_headless_chromium(server_factory, packed, tmp_path):
+def tito(*words: str) -> subprocess.Popen:
+    """``tito WORDS`` as a learner runs it, in the background."""
+    return subprocess.Popen([sys.executable, "-m", "tito.main", *words], env=server_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def test_learners_submit_with_tito_and_the_board_shows_in_headless_chromium(
+    server_factory, tmp_path
+):
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason='pip install -e ".[olympics-test]" (playwright)'
     )
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: apt install chromium (or set TITO_TEST_CHROMIUM)")
     server = server_factory("--workers", "2")
-    tokens = enrol(server, ["ada", "grace", "linus"])
+    learners = {"ada": 32, "grace": 4, "linus": 12}
+    tokens = enrol(server, list(learners))
     server.start()
-    ids = [
-        upload(server.url, tokens[name], packed(name, hidden=hidden)).json()["id"]
-        for name, hidden in (("ada", 32), ("grace", 4), ("linus", 12))
-    ]
-    deadline_poll(lambda: finished(server, ids), 60, "three evaluations")
-    entries = httpx.get(f"{server.url}/api/tracks/compression/leaderboard").json()["entries"]
-    assert [entry["name"] for entry in entries] == ["grace", "linus", "ada"]
+    submits = [
+        tito("olympics", "submit", "compression", str(write_submission(tmp_path / name, name,
+             hidden=hidden)), "--server", server.url, "--token", tokens[name], "--wait", "60")
+        for name, hidden in learners.items()
+    ]  # fmt: skip
+    for learner in submits:
+        out, err = learner.communicate(timeout=90)
+        assert learner.returncode == 0, err
+        assert '"valid": true' in out
+    board = tito("olympics", "leaderboard", "compression", "--server", server.url)
+    out, err = board.communicate(timeout=60)
+    assert board.returncode == 0, err
+    assert [line.split()[1] for line in out.splitlines()[3:6]] == ["grace", "linus", "ada"]
 
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
