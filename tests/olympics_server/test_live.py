@@ -1,6 +1,6 @@
-"""A real ``serve`` on 127.0.0.1 (uvicorn, worker processes, SQLite): the board in headless
-Chromium, 50 concurrent submitters, and the faults (server SIGKILLed mid-burst, a worker killed
-during an evaluation)."""
+"""A real ``serve`` on 127.0.0.1 (uvicorn, worker processes): learners' ``tito olympics
+submit`` and the board in headless Chromium, 50 concurrent submitters, and the faults (server
+SIGKILLed mid-burst on SQLite, a worker killed during an evaluation on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -211,9 +211,10 @@ def test_server_sigkilled_mid_burst_loses_and_duplicates_nothing(server_factory,
 
 
 def test_a_worker_killed_during_an_evaluation_is_replaced_and_the_job_evaluated_again(
-    server_factory, packed
+    server_factory, packed, postgres_url
 ):
-    server = server_factory("--workers", "1", "--lease-s", "1.5")
+    """On PostgreSQL: the server, its workers and ``admin`` share one database by URL."""
+    server = server_factory("--workers", "1", "--lease-s", "1.5", database_url=postgres_url)
     tokens = enrol(server, ["ada"])
     server.start()
     submission_id = upload(server.url, tokens["ada"], packed("ada", code=SLOW_MODEL)).json()["id"]

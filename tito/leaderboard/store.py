@@ -146,7 +146,7 @@ class Store:
     def _connect(self) -> Any:
         raise NotImplementedError
 
-    def _begin(self) -> str:
+    def _begin(self, write: bool) -> str:
         return "BEGIN"
 
     def describe(self) -> str:
@@ -160,10 +160,11 @@ class Store:
         return connection
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+    def transaction(self, write: bool = True) -> Iterator[Transaction]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+        ``write=False`` for one that only reads (SQLite then lets it run beside a writer)."""
         connection = self._connection()
-        connection.execute(self._begin())
+        connection.execute(self._begin(write))
         try:
             yield Transaction(connection, self.placeholder)
         except BaseException:
@@ -191,7 +192,7 @@ class Store:
         return len(MIGRATIONS)
 
     def schema_version(self) -> int:
-        with self.transaction() as tx:
+        with self.transaction(write=False) as tx:
             rows = tx.execute("SELECT MAX(version) AS version FROM schema_version")
         return rows[0]["version"] or 0
 
@@ -232,7 +233,7 @@ class Store:
 
     def participant_for_token(self, token: str) -> Participant | None:
         """The participant this token belongs to, or None for an unknown token."""
-        with self.transaction() as tx:
+        with self.transaction(write=False) as tx:
             rows = tx.execute(
                 "SELECT p.id, p.name, c.name AS competition, c.tracks FROM participants p"
                 " JOIN competitions c ON c.id = p.competition_id WHERE p.token_hash = ?",
@@ -245,7 +246,7 @@ class Store:
         return Participant(row["id"], row["name"], row["competition"], tracks)
 
     def competitions(self) -> list[dict[str, Any]]:
-        with self.transaction() as tx:
+        with self.transaction(write=False) as tx:
             rows = tx.execute("SELECT name, tracks, created_at FROM competitions ORDER BY id")
         return [{**row, "tracks": json.loads(row["tracks"])} for row in rows]
 
@@ -291,7 +292,7 @@ class Store:
         return rows[0]["id"]
 
     def submission(self, submission_id: int) -> dict[str, Any] | None:
-        with self.transaction() as tx:
+        with self.transaction(write=False) as tx:
             rows = tx.execute(
                 f"SELECT {SUBMISSION_COLUMNS} FROM {SUBMISSION_JOIN} WHERE s.id = ?",
                 (submission_id,),
@@ -308,7 +309,7 @@ class Store:
             where.append("s.status = ?")
             params.append(status)
         condition = f"WHERE {' AND '.join(where)}" if where else ""
-        with self.transaction() as tx:
+        with self.transaction(write=False) as tx:
             rows = tx.execute(
                 f"SELECT {SUBMISSION_COLUMNS} FROM {SUBMISSION_JOIN} {condition} ORDER BY s.id",
                 tuple(params),
@@ -318,7 +319,7 @@ class Store:
     # -- the worker's side ---------------------------------------------------------------
     def has_work(self) -> bool:
         """Is any submission waiting (queued, or running with an expired lease)? Read only."""
-        with self.transaction() as tx:
+        with self.transaction(write=False) as tx:
             rows = tx.execute(
                 "SELECT id FROM submissions WHERE status = 'queued'"
                 " OR (status = 'running' AND lease_until < ?) LIMIT 1",
@@ -412,10 +413,10 @@ class SQLiteStore(Store):
         connection.execute("PRAGMA foreign_keys = ON")
         return connection
 
-    def _begin(self) -> str:
-        # Take the write lock at once: a reader that later writes would otherwise fail with
-        # "database is locked" instead of waiting.
-        return "BEGIN IMMEDIATE"
+    def _begin(self, write: bool) -> str:
+        # A writer takes the write lock at once: one that started as a reader and then wrote
+        # would otherwise fail with "database is locked" instead of waiting.
+        return "BEGIN IMMEDIATE" if write else "BEGIN"
 
     def describe(self) -> str:
         return f"SQLite {self.path}"
