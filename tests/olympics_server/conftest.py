@@ -17,12 +17,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("fastapi", reason='the server needs FastAPI: pip install -e ".[olympics]"')
-pytest.importorskip("httpx", reason='the API tests need httpx: pip install -e ".[olympics-test]"')
-
-from tests.olympics_server.helpers import Server, free_port, write_submission  # noqa: E402
-from tinytorch.olympics.submission import pack_submission  # noqa: E402
-from tito.leaderboard.store import Store, open_store  # noqa: E402
+from tests.olympics_server.helpers import Server, free_port, write_submission
+from tinytorch.olympics.submission import pack_submission
+from tito.leaderboard.store import Store, open_store
 
 _SCHEMAS = itertools.count()
 PG_BIN = Path(os.environ.get("TITO_TEST_PG_BIN", "/usr/local/bin"))

@@ -35,6 +35,14 @@ def build_model():
 """
 
 
+def needs_server_extras() -> None:
+    """Skip the calling test module, saying what to install, without the server's extras."""
+    import pytest
+
+    pytest.importorskip("fastapi", reason='the server needs FastAPI: pip install -e ".[olympics]"')
+    pytest.importorskip("httpx", reason='the tests need httpx: pip install -e ".[olympics-test]"')
+
+
 def deadline_poll(check: Callable[[], object], timeout: float, what: str, every: float = 0.05):
     """Call ``check`` until it returns something truthy; fail naming ``what`` at the deadline."""
     end = time.monotonic() + timeout

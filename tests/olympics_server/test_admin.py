@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.olympics_server.helpers import QUICK_OPTIONS, write_submission
-from tinytorch.olympics.submission import pack_submission
-from tito.leaderboard.app import ServerSettings, create_app
-from tito.leaderboard.cli import main
-from tito.leaderboard.store import hash_token, open_store
-from tito.leaderboard.worker import Worker, WorkerSettings
+from tests.olympics_server.helpers import QUICK_OPTIONS, needs_server_extras, write_submission
+
+needs_server_extras()
+
+from tinytorch.olympics.submission import pack_submission  # noqa: E402
+from tito.leaderboard.app import ServerSettings, create_app  # noqa: E402
+from tito.leaderboard.cli import main  # noqa: E402
+from tito.leaderboard.store import hash_token, open_store  # noqa: E402
+from tito.leaderboard.worker import Worker, WorkerSettings  # noqa: E402
 
 pytestmark = pytest.mark.olympics_server
 

@@ -12,12 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.olympics_server.helpers import QUICK_OPTIONS
-from tito.leaderboard.app import ServerSettings, create_app
-from tito.leaderboard.store import Store
-from tito.leaderboard.worker import Worker, WorkerSettings
+from tests.olympics_server.helpers import QUICK_OPTIONS, needs_server_extras
+
+needs_server_extras()
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from tito.leaderboard.app import ServerSettings, create_app  # noqa: E402
+from tito.leaderboard.store import Store  # noqa: E402
+from tito.leaderboard.worker import Worker, WorkerSettings  # noqa: E402
 
 pytestmark = pytest.mark.olympics_server
 
@@ -127,6 +131,11 @@ def test_an_oversized_upload_is_refused(client, tokens, packed, settings):
 def test_unknown_track_is_404_and_names_the_tracks(client, tokens, packed):
     answer = post(client, packed("ada"), tokens["ada"], track="chess")
     assert answer.status_code == 404 and "compression" in answer.json()["detail"]
+
+
+def test_a_track_the_competition_does_not_run_is_refused(client, tokens, packed):
+    answer = post(client, packed("ada", track="vision"), tokens["ada"], track="vision")
+    assert answer.status_code == 403 and "runs compression, speed" in answer.json()["detail"]
 
 
 def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:

@@ -15,12 +15,22 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.olympics_server.helpers import Server, deadline_poll, server_env, write_submission
-from tito.leaderboard.archive import TEMPORARY_PREFIX
-from tito.leaderboard.store import open_store
+from tests.olympics_server.helpers import (
+    Server,
+    deadline_poll,
+    needs_server_extras,
+    server_env,
+    write_submission,
+)
+
+needs_server_extras()
+
+import httpx  # noqa: E402
+
+from tito.leaderboard.archive import TEMPORARY_PREFIX  # noqa: E402
+from tito.leaderboard.store import open_store  # noqa: E402
 
 pytestmark = pytest.mark.olympics_server
 

@@ -10,16 +10,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.olympics_server.helpers import QUICK_OPTIONS
-from tito.leaderboard.app import ServerSettings, create_app
-from tito.leaderboard.store import Store, open_store
-from tito.leaderboard.worker import Worker, WorkerSettings, metric_problem
+from tests.olympics_server.helpers import QUICK_OPTIONS, needs_server_extras
+
+needs_server_extras()
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from tito.leaderboard.app import ServerSettings, create_app  # noqa: E402
+from tito.leaderboard.store import Store, open_store  # noqa: E402
+from tito.leaderboard.worker import Worker, WorkerSettings, metric_problem  # noqa: E402
 
 pytestmark = pytest.mark.olympics_server
 
-CRASH = "def build_model():\n    raise RuntimeError('boom in build_model')\n"
+CRASH = "def build_model():\n    raise RuntimeError('boom <b>in</b> build_model')\n"
 HANG = "def build_model():\n    while True:\n        pass\n"
 GREEDY = (
     "import numpy\n\n\ndef build_model():\n    blocks = []\n    while True:\n"
@@ -77,7 +81,7 @@ def worker_for(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
 
 
 def test_crash_hang_and_memory_blowup_are_recorded_and_the_worker_carries_on(
-    sqlite_store, submit, worker_for
+    sqlite_store, submit, worker_for, tmp_path
 ):
     ids = [submit(HANG)]
     assert worker_for(sqlite_store, "compression.time_limit_s=2").run_once()
@@ -86,7 +90,10 @@ def test_crash_hang_and_memory_blowup_are_recorded_and_the_worker_carries_on(
     while worker.run_once():
         pass
     hang, crash, greedy, good = (sqlite_store.submission(i) for i in ids)
-    assert crash["status"] == "failed" and "boom in build_model" in crash["error"]
+    assert crash["status"] == "failed" and "boom <b>in</b> build_model" in crash["error"]
+    client = TestClient(create_app(sqlite_store, ServerSettings(data_dir=tmp_path / "data")))
+    page = client.get(f"/submissions/{crash['id']}").text
+    assert "Not ranked" in page and "boom &lt;b&gt;in&lt;/b&gt;" in page  # escaped
     assert hang["status"] == "failed" and "timed out" in hang["error"]
     assert greedy["status"] == "failed" and "out of memory" in greedy["error"]
     assert good["status"] == "done" and good["error"] is None
