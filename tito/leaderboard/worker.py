@@ -21,6 +21,7 @@ A worker exits when the server that started it is gone (its parent process chang
 from __future__ import annotations
 
 import argparse
+import ctypes
 import hashlib
 import importlib.util
 import json
@@ -47,12 +48,14 @@ log = logging.getLogger("tito.leaderboard.worker")
 ARTIFACTS, SCRATCH = "artifacts", "scratch"
 DATABASE_URL_ENV = "TITO_OLYMPICS_DATABASE_URL"
 UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child"]
-#: Seconds the sandbox may run beyond the track's own time limit (start-up, loading data).
+#: Seconds an evaluation may take beyond the track's own time limit (start-up, loading data).
 SANDBOX_MARGIN_S = 60.0
 
 
 @dataclass(frozen=True)
 class WorkerSettings:
+    """A worker's data directory, lease and polling periods, and the evaluation's settings."""
+
     data_dir: Path
     lease_s: float = 20.0
     poll_s: float = 0.2
@@ -96,13 +99,15 @@ def network_isolation_available() -> bool:
     return probe.returncode == 0
 
 
-def _kill_with_parent() -> None:
-    """Run in the sandbox child before exec: on Linux, die with SIGKILL when the worker dies."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+PR_SET_PDEATHSIG = 1
+#: Linux's prctl, looked up here: between fork and exec the child may only call it, not import.
+_PRCTL = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
 
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+def _kill_with_parent() -> None:
+    """Run in the host's process before exec: on Linux, die with SIGKILL when the worker dies."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _sandbox_environment(scratch: Path) -> dict[str, str]:
