@@ -66,6 +66,12 @@ def test_admin_refuses_with_a_clear_message(tmp_path, capsys):
     assert admin(data, "create-competition", "fall") == 0
     assert admin(data, "create-competition", "fall") == 1
     assert "exists already" in capsys.readouterr().err
+    assert admin(data, "add-participant", "--competition", "fall", "ada") == 0
+    assert admin(data, "add-participant", "--competition", "fall", "bob", "ada") == 1
+    assert "'ada' is already a participant" in capsys.readouterr().err
+    with open_store(data).transaction(write=False) as tx:
+        names = [row["name"] for row in tx.execute("SELECT name FROM participants")]
+    assert names == ["ada"]  # all or none: bob was not added either
     assert admin(data, "add-participant", "--competition", "fall", "<b>ada</b>") == 2
     assert "participant name" in capsys.readouterr().err
 

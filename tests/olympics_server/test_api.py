@@ -40,7 +40,7 @@ def client(store: Store, settings: ServerSettings) -> TestClient:
 
 @pytest.fixture
 def tokens(store: Store) -> dict[str, str]:
-    return {name: store.add_participant("class", name) for name in ("ada", "grace")}
+    return store.add_participants("class", ["ada", "grace"])
 
 
 @pytest.fixture

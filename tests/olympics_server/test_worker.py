@@ -51,7 +51,7 @@ def sqlite_store(tmp_path: Path) -> Store:
 def submit(sqlite_store: Store, tmp_path: Path, packed):
     """``submit(code)``: upload a submission of ``ada`` whose model.py is ``code``; its id."""
     client = TestClient(create_app(sqlite_store, ServerSettings(data_dir=tmp_path / "data")))
-    token = sqlite_store.add_participant("class", "ada")
+    token = sqlite_store.add_participants("class", ["ada"])["ada"]
 
     def send(code: str | None = None) -> int:
         answer = client.post(

@@ -25,6 +25,7 @@ import threading
 from pathlib import Path
 
 from tito.commands.common import FAILED, OK, USAGE, fail, show_help
+from tito.leaderboard.store import StoreError
 
 INSTALL = 'pip install -e ".[olympics]"'
 
@@ -62,14 +63,10 @@ def _needs_extra(run):
             return run(args)
         except ImportError as error:
             return fail(f"the leaderboard server needs {error.name}", INSTALL)
+        except StoreError as error:
+            return fail(str(error))
         except ValueError as error:
             return fail(str(error), "tito olympics serve --help")
-        except Exception as error:
-            from tito.leaderboard.store import StoreError
-
-            if isinstance(error, StoreError):
-                return fail(str(error))
-            raise
 
     return checked
 
@@ -100,8 +97,7 @@ def _add_participant(args: argparse.Namespace) -> int:
                 " (the name a submission's manifest gives)",
                 code=USAGE,
             )
-    store = _open(args)
-    tokens = {name: store.add_participant(args.competition, name) for name in args.names}
+    tokens = _open(args).add_participants(args.competition, list(dict.fromkeys(args.names)))
     if args.json:
         print(json.dumps(tokens, indent=2))
     else:

@@ -208,9 +208,10 @@ class Store:
             )
         return rows[0]["id"]
 
-    def add_participant(self, competition: str, name: str) -> str:
-        """Register ``name`` in ``competition``; the new token (shown once, stored hashed)."""
-        token = secrets.token_urlsafe(32)
+    def add_participants(self, competition: str, names: list[str]) -> dict[str, str]:
+        """Register ``names`` in ``competition``, all or none; each one's new token (shown
+        once, stored hashed)."""
+        tokens = {name: secrets.token_urlsafe(32) for name in names}
         with self.transaction() as tx:
             found = tx.execute("SELECT id FROM competitions WHERE name = ?", (competition,))
             if not found:
@@ -218,18 +219,19 @@ class Store:
                     f"no competition named {competition!r}: "
                     "create it first with `tito olympics admin create-competition`"
                 )
-            taken = tx.execute(
-                "SELECT id FROM participants WHERE competition_id = ? AND name = ?",
-                (found[0]["id"], name),
-            )
-            if taken:
-                raise StoreError(f"{name!r} is already a participant of {competition!r}")
-            tx.execute(
-                "INSERT INTO participants (competition_id, name, token_hash, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (found[0]["id"], name, hash_token(token), time.time()),
-            )
-        return token
+            for name, token in tokens.items():
+                taken = tx.execute(
+                    "SELECT id FROM participants WHERE competition_id = ? AND name = ?",
+                    (found[0]["id"], name),
+                )
+                if taken:
+                    raise StoreError(f"{name!r} is already a participant of {competition!r}")
+                tx.execute(
+                    "INSERT INTO participants (competition_id, name, token_hash, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (found[0]["id"], name, hash_token(token), time.time()),
+                )
+        return tokens
 
     def participant_for_token(self, token: str) -> Participant | None:
         """The participant this token belongs to, or None for an unknown token."""
