@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -177,11 +179,13 @@ def test_a_missing_data_set_or_mismatched_weights_are_reported(tmp_path: Path) -
         ('{"dataset": "tinydigits", "accuracy": 0.99, "p90_ms": NaN, "size_bytes": 1, '
          '"details": {}}', "is not a finite number"),
         ('{"dataset": "tinydigits", "accuracy": 0.99}', "the evaluation's result is unusable"),
+        ('{"dataset": "tinydigits", "accuracy": 0.99, "p90_ms": 1.0, "size_bytes": 1, '
+         '"details": {"ci": [Infinity, 1.0]}}', None),
         ('["not", "an", "object"]', "the evaluation's result is unusable"),
     ],
-    ids=["accuracy-above-1", "nan-latency", "missing-keys", "not-an-object"],
+    ids=["accuracy-above-1", "nan-latency", "missing-keys", "not-an-object", "infinite-detail"],
 )  # fmt: skip
-def test_impossible_numbers_from_the_process_are_refused(
+def test_every_number_the_process_writes_is_checked(
     tmp_path: Path, empty_data_dir: Path, result: str, error: str
 ) -> None:
     # Submitted code runs in the measuring process and may write the result itself: the
@@ -189,5 +193,24 @@ def test_impossible_numbers_from_the_process_are_refused(
     code = f"\n\nimport os\nopen('result.json', 'w').write({result!r})\nos._exit(0)\n"
     evaluation = evaluate(broken_submission(tmp_path / "s", code), data_dir=empty_data_dir,
                           track=quick("speed"))  # fmt: skip
-    assert not evaluation.valid and error in evaluation.error
-    assert evaluation.p90_ms is None or np.isfinite(evaluation.p90_ms)
+    if error is None:  # possible numbers are taken (a submission can forge them: see docs)
+        assert evaluation.valid and evaluation.details == {"ci": [None, 1.0]}
+    else:
+        assert not evaluation.valid and error in evaluation.error
+    json.dumps(evaluation.to_dict(), allow_nan=False)  # standard JSON, whatever was written
+
+
+def test_the_network_is_cut_where_the_os_allows(tmp_path: Path, empty_data_dir: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        code = (
+            "\n\nimport socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
+            "    raise SystemExit('reached the network')\nexcept OSError:\n    pass\n"
+        )
+        evaluation = evaluate(broken_submission(tmp_path / "s", code), data_dir=empty_data_dir,
+                              track=quick("speed"))  # fmt: skip
+    if not evaluation.valid:
+        assert "reached the network" in evaluation.error, evaluation.error
+        pytest.skip("this OS does not allow unprivileged network namespaces")
+    assert evaluation.details["network_isolated"]

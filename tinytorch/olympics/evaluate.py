@@ -14,11 +14,15 @@ Isolation, and what it is not:
   OS allows): address space (``RLIMIT_AS``: memory), CPU seconds (``RLIMIT_CPU``), the size of
   any file it writes (``RLIMIT_FSIZE``), no core dumps; the caller kills it when the
   wall-clock limit passes;
+- no network where Linux allows unprivileged user namespaces: the process moves itself into
+  new user and network namespaces (``unshare``), and ``details["network_isolated"]`` says
+  whether that worked;
 - a crash, a hang, an allocation over the limit or a file too large becomes
   ``Evaluation.error``; the caller carries on.
-- Not provided: network isolation, a separate user, a file-system sandbox (the process may read
-  what the user may read), or protection of the measurement from the submission itself (the
-  model runs in the measuring process, so a hostile submission could forge its metrics).
+- Not provided: network isolation where namespaces are not allowed, a separate user, a
+  file-system sandbox (the process may read what the user may read), or protection of the
+  measurement from the submission itself (the model runs in the measuring process, so a
+  hostile submission could forge its metrics).
   Submissions are kept, so a leaderboard entry can be reviewed and re-run. On Windows there are
   no rlimits: only the wall-clock limit applies.
 """
@@ -53,6 +57,7 @@ from tinytorch.olympics.tracks import Track, get_track
 RESULT_FILE = "result.json"
 LOG_FILE = "log.txt"
 EXIT_MEMORY, EXIT_FILE_SIZE = 3, 4
+MAX_RESULT_BYTES = 1 << 20  # a result is a few kilobytes of JSON
 
 
 @dataclass
@@ -155,7 +160,7 @@ def _judged(evaluation: Evaluation, track: Track, metrics: dict) -> Evaluation:
         floor = track.floor_for(dataset)
         score, accuracy, p90_ms = (float(metrics[key]) for key in
                                    (track.metric, "accuracy", "p90_ms"))  # fmt: skip
-        size_bytes, details = int(metrics["size_bytes"]), dict(metrics["details"])
+        size_bytes, details = int(metrics["size_bytes"]), _json_safe(dict(metrics["details"]))
     except (KeyError, TypeError, ValueError) as error:
         return dataclasses.replace(
             evaluation, error=f"the evaluation's result is unusable: {error}"
@@ -187,6 +192,18 @@ def _out_of_range(accuracy: float, p90_ms: float, size_bytes: int) -> str | None
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
+
+
+def _json_safe(value: object) -> object:
+    """``value`` with every NaN or infinite float inside it replaced by None, so that it
+    writes as standard JSON."""
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
 
 
 def _run_isolated(scratch: Path, track: Track, data_dir: Path) -> tuple[dict, str | None]:
@@ -229,12 +246,18 @@ def _outcome(code: int, scratch: Path, track: Track) -> tuple[dict, str | None]:
         return {}, f"out of memory: the model needed more than {track.memory_limit_mb} MB"
     if code == EXIT_FILE_SIZE:
         return {}, f"wrote a file larger than the {track.file_limit_mb} MB limit"
-    if code == -getattr(signal, "SIGXCPU", -1) or code == -signal.SIGKILL:
+    if hasattr(signal, "SIGXCPU") and code == -signal.SIGXCPU:
         return {}, f"timed out: used more than {track.time_limit_s:g} s of CPU time"
+    if hasattr(signal, "SIGKILL") and code == -signal.SIGKILL:
+        return {}, (f"killed: over the {track.time_limit_s:g} s CPU limit or out of memory "
+                    f"({track.memory_limit_mb} MB)")  # fmt: skip
     if code != 0:
         return {}, f"the submission failed (exit code {code}): {_last_error(scratch / LOG_FILE)}"
+    result = scratch / RESULT_FILE
     try:
-        return json.loads((scratch / RESULT_FILE).read_text(encoding="utf-8")), None
+        if result.stat().st_size > MAX_RESULT_BYTES:
+            return {}, f"the evaluation's result is unusable: over {MAX_RESULT_BYTES} bytes"
+        return json.loads(result.read_text(encoding="utf-8")), None
     except (OSError, ValueError):
         return {}, "the evaluation process ended without writing its result"
 
@@ -253,6 +276,22 @@ def _last_error(path: Path, limit: int = 4096) -> str:
 # --- inside the evaluation process ------------------------------------------------------
 
 
+def cut_network() -> bool:
+    """Move this process into new, empty user and network namespaces (Linux, where
+    unprivileged user namespaces are allowed): it then has no network interface but an
+    unconfigured loopback, so it reaches nothing. Whether it worked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    clone_newuser, clone_newnet = 0x10000000, 0x40000000  # from <sched.h>
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(clone_newuser | clone_newnet) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def set_limits(track: Track) -> None:
     """Limit this process's memory, CPU time and written file size (POSIX only)."""
     try:
@@ -260,16 +299,17 @@ def set_limits(track: Track) -> None:
     except ImportError:  # Windows: only the caller's wall-clock limit applies
         return
     megabyte = 1024 * 1024
-    limits = {
-        "RLIMIT_AS": track.memory_limit_mb * megabyte,
-        "RLIMIT_CPU": math.ceil(track.time_limit_s),
-        "RLIMIT_FSIZE": track.file_limit_mb * megabyte,
-        "RLIMIT_CORE": 0,
+    cpu_seconds = math.ceil(track.time_limit_s)
+    limits = {  # (soft, hard): SIGXCPU at the soft CPU limit, SIGKILL a second later
+        "RLIMIT_AS": (track.memory_limit_mb * megabyte,) * 2,
+        "RLIMIT_CPU": (cpu_seconds, cpu_seconds + 1),
+        "RLIMIT_FSIZE": (track.file_limit_mb * megabyte,) * 2,
+        "RLIMIT_CORE": (0, 0),
     }
     for name, value in limits.items():
         if hasattr(resource, name):
             try:
-                resource.setrlimit(getattr(resource, name), (value, value))
+                resource.setrlimit(getattr(resource, name), value)
             except (ValueError, OSError):  # above the hard limit, or not enforced here
                 pass
 
@@ -301,12 +341,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     track = Track.from_dict(json.loads(args.track))
     set_limits(track)
+    network_cut = cut_network()
     directory = Path.cwd()
     manifest = load_manifest(directory)
     try:
         model = load_submission(directory)
         metrics = measure(track, model, manifest.division, list(manifest.techniques),
                           args.data_dir)  # fmt: skip
+        metrics["details"]["network_isolated"] = network_cut
         (directory / RESULT_FILE).write_text(json.dumps(metrics), encoding="utf-8")
     except MemoryError:
         return EXIT_MEMORY

@@ -21,12 +21,18 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tito.commands.common import FAILED, OK, USAGE, fail, show_help
 from tito.course.workspace import find_workspace, workspace_env
 
 SERVER_ENV, TOKEN_ENV = "TITO_OLYMPICS_SERVER", "TITO_OLYMPICS_TOKEN"
 HTTP_TIMEOUT_S = 30
+
+if TYPE_CHECKING:  # imported when a command runs, so that `tito --help` stays quick
+    from tinytorch.olympics.evaluate import Evaluation
+    from tinytorch.olympics.submission import Manifest
+    from tinytorch.olympics.tracks import Track
 
 EVALUATE = """
 import json, sys
@@ -37,7 +43,7 @@ print(json.dumps(evaluate(sys.argv[2], data_dir=sys.argv[3] or None, track=track
 """
 
 
-def _track(name: str):
+def _track(name: str) -> Track | None:
     """The track ``name``, or None after printing the known ones."""
     from tinytorch.olympics.tracks import get_track
 
@@ -81,7 +87,7 @@ def rules(args: argparse.Namespace) -> int:
     return OK
 
 
-def _manifest(track_name: str, directory: str):
+def _manifest(track_name: str, directory: str) -> Manifest | None:
     """The checked manifest of the submission in ``directory`` for ``track_name``, or None
     after explaining what is wrong."""
     from tinytorch.olympics.submission import SubmissionError, load_manifest
@@ -100,7 +106,7 @@ def _manifest(track_name: str, directory: str):
     return manifest
 
 
-def _evaluate(track, directory: str, data_dir: str | None):
+def _evaluate(track: Track, directory: str, data_dir: str | None) -> Evaluation:
     """Evaluate with the workspace's tinytorch inside a workspace, else the installed one."""
     from tinytorch.olympics.evaluate import Evaluation, evaluate
 
@@ -256,6 +262,13 @@ def leaderboard(args: argparse.Namespace) -> int:
     return OK
 
 
+def _positive(text: str) -> int:
+    """argparse type for a count of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``tito olympics`` and its commands."""
     group = commands.add_parser("olympics", help="the Torch Olympics: tracks, runs, leaderboard")
@@ -280,11 +293,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     runner.add_argument("--json", action="store_true", help="print the Evaluation as JSON")
     runner.add_argument(
         "--latency-queries",
-        type=int,
+        type=_positive,
         metavar="N",
         help="time N single-stream queries instead of the track's (quicker)",
     )
-    runner.add_argument("--samples", type=int, metavar="N",
+    runner.add_argument("--samples", type=_positive, metavar="N",
                         help="score the first N test samples only (quicker)")  # fmt: skip
     runner.set_defaults(run=run)
     sender = sub.add_parser("submit", help="upload a submission", description=submit.__doc__)
