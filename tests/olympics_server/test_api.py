@@ -7,6 +7,7 @@ worker's ``run_once`` runs the sandbox and ``tinytorch.olympics.evaluate`` on ti
 from __future__ import annotations
 
 import io
+import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,7 +78,9 @@ def stored_artifacts(settings: ServerSettings) -> list[Path]:
     return list((settings.data_dir / "artifacts").glob("*"))
 
 
-def test_submissions_are_measured_by_the_server_and_ranked(client, tokens, worker, packed):
+def test_submissions_are_measured_by_the_server_and_ranked(
+    client, tokens, worker, packed, settings
+):
     ada = post(client, packed("ada", hidden=16), tokens["ada"])
     grace = post(client, packed("grace", hidden=4), tokens["grace"])
     assert ada.status_code == grace.status_code == 202, (ada.text, grace.text)
@@ -102,6 +105,9 @@ def test_submissions_are_measured_by_the_server_and_ranked(client, tokens, worke
     assert page.count("<circle class='point'") == 2 and "class='front'" in page
     assert "done" in client.get(f"/submissions/{ada.json()['id']}").text
     assert "compression" in client.get("/").text
+    data = str(settings.data_dir)
+    imported = [m for m in list(sys.modules.values()) if data in str(getattr(m, "__file__", ""))]
+    assert imported == [] and "submitted_model" not in sys.modules  # no submitted code here
 
 
 @pytest.mark.parametrize(
