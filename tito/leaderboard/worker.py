@@ -298,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     worker = Worker(store, settings, parent_pid=args.parent_pid)
     try:
         worker.run_forever()
+    except KeyboardInterrupt:  # Ctrl-C in serve's terminal reaches its workers too
+        pass
     finally:
         worker.close()
     return 0
