@@ -20,9 +20,9 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
+
 from tinytorch.olympics.submission import SubmissionError, load_manifest
 from tinytorch.olympics.tracks import TRACKS, Track, get_track
-
 from tito.leaderboard import pages
 from tito.leaderboard.archive import (
     ArchiveError,
@@ -202,7 +202,13 @@ def _public(submission: dict[str, Any]) -> dict[str, Any]:
 
 def create_app(store: Store, settings: ServerSettings) -> FastAPI:
     """The application for one store and data directory."""
-    app = FastAPI(title="Torch Olympics leaderboard", docs_url="/api/docs", redoc_url=None)
+    # No Swagger or ReDoc pages: they load their scripts from a CDN, and machines may be offline.
+    app = FastAPI(
+        title="Torch Olympics leaderboard",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
 
     @app.post("/api/submissions", status_code=202)
     async def submit(request: Request, track: str) -> dict[str, Any]:
