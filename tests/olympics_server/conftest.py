@@ -2,7 +2,7 @@
 submissions with tiny models, and a ``tito olympics serve`` process on 127.0.0.1.
 
 PostgreSQL is started once per session from ``initdb``/``pg_ctl`` in a temporary folder (as
-the ``postgres`` user when the tests run as root); each test gets a fresh database.
+the ``postgres`` user when the tests run as root); each test gets a fresh schema.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ def _as_postgres_user() -> list[str]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """A PostgreSQL server for this session; its URL without a database name."""
+    """A PostgreSQL server for this session; its URL without a database name. Stopped and
+    deleted at the end of the session."""
     if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
         pytest.skip(
             f"PostgreSQL binaries not found in {PG_BIN} (apt install postgresql, or set "
