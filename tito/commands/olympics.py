@@ -3,9 +3,10 @@
 ``list`` and ``rules TRACK`` show the tracks (``tinytorch.olympics.tracks``); ``run TRACK
 DIR`` evaluates a submission in a fresh, limited process and prints the table the server
 computes; ``submit TRACK DIR`` uploads it to a leaderboard server and ``leaderboard TRACK``
-prints the server's ranking. The server is ``--server URL`` or ``$TITO_OLYMPICS_SERVER``, the
-participant's token ``--token TOKEN`` or ``$TITO_OLYMPICS_TOKEN``. Inside a workspace, ``run``
-measures the workspace's own tinytorch.
+prints the server's ranking; ``serve`` and ``admin`` run a leaderboard server for a class
+(``tito.leaderboard``, ``docs/olympics-server.md``). The server is ``--server URL`` or
+``$TITO_OLYMPICS_SERVER``, the participant's token ``--token TOKEN`` or
+``$TITO_OLYMPICS_TOKEN``. Inside a workspace, ``run`` measures the workspace's own tinytorch.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from tito.commands.common import FAILED, OK, USAGE, fail, show_help
 from tito.course.workspace import find_workspace, workspace_env
+from tito.leaderboard import cli as leaderboard_server
 
 SERVER_ENV, TOKEN_ENV = "TITO_OLYMPICS_SERVER", "TITO_OLYMPICS_TOKEN"
 HTTP_TIMEOUT_S = 30
@@ -314,3 +316,4 @@ def register(commands: argparse._SubParsersAction) -> None:
     board.add_argument("--server", metavar="URL", help=f"the server (default ${SERVER_ENV})")
     board.add_argument("--json", action="store_true", help="print the server's JSON")
     board.set_defaults(run=leaderboard)
+    leaderboard_server.register(sub)  # serve, admin: the server for a class (tito/leaderboard/)
