@@ -1,9 +1,10 @@
 """The course website: built with warnings as errors, then opened in headless Chromium.
 
 A small selection is built once for the file (lessons 01 and 02, milestone 01, one API page,
-the measurements page): executing all lessons and milestones is ``tito site build``'s job,
-not CI's. The pages are served on 127.0.0.1 and opened in Debian's chromium
-(``/usr/bin/chromium``) through playwright, without playwright's own browser download.
+the measurements page at its quick sizes): executing all lessons and milestones is
+``tito site build``'s job, not CI's. The pages are served on 127.0.0.1 and opened in
+Debian's chromium (``/usr/bin/chromium``) through playwright, without playwright's own
+browser download.
 """
 
 from __future__ import annotations
@@ -20,8 +21,15 @@ from urllib.parse import urldefrag, urljoin
 
 import pytest
 
-from tito.course.manifest import REPOSITORY
-from tito.course.site import SiteError, build_site, unlink_missing
+from tito.course.manifest import REPOSITORY, load_manifest
+from tito.course.site import (
+    SiteError,
+    build_site,
+    milestone_result,
+    results_table,
+    unlink_missing,
+)
+from tito.course.site_api import docstring_block, signature_block
 from tito.main import main
 
 pytestmark = pytest.mark.site
@@ -42,7 +50,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The build folder of a small site (its ``html/`` and ``source/``)."""
     needs_site_extra()
     out = tmp_path_factory.mktemp("site")
-    build_site(out, modules=[1, 2], milestones=[1], api=["tinytorch.optim"])
+    build_site(out, modules=[1, 2], milestones=[1], api=["tinytorch.optim"], figures="quick")
     return out
 
 
@@ -108,7 +116,7 @@ def test_a_warning_fails_the_build(tmp_path: Path) -> None:
     (root / "docs").mkdir()
     (root / "docs" / "notes.md").write_text("# Notes\n\n### A heading two levels down\n")
     with pytest.raises(SiteError, match=r"Jupyter Book failed(.|\n)*notes.md.*WARNING"):
-        build_site(tmp_path / "out", modules=[], milestones=[], api=[], figures=False, root=root)
+        build_site(tmp_path / "out", modules=[], milestones=[], api=[], figures=None, root=root)
 
 
 def test_a_failing_lesson_is_named_with_its_cell(tmp_path: Path) -> None:
@@ -119,7 +127,7 @@ def test_a_failing_lesson_is_named_with_its_cell(tmp_path: Path) -> None:
     lesson = "# %% [markdown]\n# # A lesson\n\n# %%\nsize = 3\n\n# %%\nprint(size / 0)\n"
     (root / "modules" / "01_tensor" / "lesson.py").write_text(lesson)
     with pytest.raises(SiteError) as failure:
-        build_site(tmp_path / "out", modules=[1], milestones=[], api=[], figures=False, root=root)
+        build_site(tmp_path / "out", modules=[1], milestones=[], api=[], figures=None, root=root)
     message = str(failure.value)
     assert "modules/01_tensor/lesson.py, cell 3 (line 8)" in message
     assert "ZeroDivisionError" in message
@@ -208,3 +216,47 @@ def test_search_finds_autograd(server: str, page: object) -> None:
     results = page.locator("#search-results ul.search li")
     results.first.wait_for(timeout=15_000)
     assert results.count() > 0
+
+
+def test_saved_milestone_results_are_shown_instead_of_a_fast_run(tmp_path: Path) -> None:
+    """``tito site build --results DIR`` shows what ``tito milestones run`` saved."""
+    milestone = load_manifest().milestone(1)
+    saved = {
+        "milestone": milestone.id,
+        "passed": True,
+        "fast": False,
+        "seconds": 12.5,
+        "checks": [
+            {
+                "name": "test accuracy",
+                "value": 0.99,
+                "target": 0.98,
+                "at_most": False,
+                "passed": True,
+            }
+        ],  # fmt: skip
+    }
+    (tmp_path / f"{milestone.id}.json").write_text(json.dumps(saved))
+    result = milestone_result(milestone, REPOSITORY, tmp_path, tmp_path / "work")
+    assert result == saved
+    assert results_table(result).endswith("Milestone achieved, in 12.5 s (full run).")
+    assert "| test accuracy | 99.0% | >= 98.0% | reached |" in results_table(result)
+
+
+def test_a_docstring_that_is_not_clean_rst_is_shown_verbatim() -> None:
+    needs_site_extra()
+
+    def clean() -> None:
+        """Adds one to ``x``::
+
+            y = x + 1
+
+        Returns nothing.
+        """
+
+    def loose() -> None:
+        """Multiplies *args by two."""
+
+    assert docstring_block(clean).startswith("```{eval-rst}\n")
+    assert docstring_block(loose) == "````text\nMultiplies *args by two.\n````"
+    assert signature_block("f", lambda x, /, y=2, *, z: 0) == "```python\nf(x, /, y=2, *, z)\n```"

@@ -43,7 +43,7 @@ def build(args: argparse.Namespace) -> int:
             modules=args.modules,
             milestones=args.milestones,
             api=[] if args.no_api else None,
-            figures=not args.no_figures,
+            figures=None if args.figures == "none" else args.figures,
             results=Path(args.results) if args.results else None,
         )
     except SiteError as error:
@@ -86,8 +86,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                          "(tito milestones run writes them to .tinytorch/results)")  # fmt: skip
     api_help = f"leave out the API reference ({len(API_MODULES)} pages)"
     builder.add_argument("--no-api", action="store_true", help=api_help)
-    figures_help = "leave out the measurements page (im2col, KV cache, quantization)"
-    builder.add_argument("--no-figures", action="store_true", help=figures_help)
+    figures_help = "the measurements page (im2col, KV cache, quantization): full sizes, "
+    figures_help += "quick small ones, or none (default: full)"
+    builder.add_argument("--figures", choices=("full", "quick", "none"), default="full",
+                         help=figures_help)  # fmt: skip
     builder.set_defaults(run=build)
     server = sub.add_parser("serve", help="serve the built website", description=serve.__doc__)
     server.add_argument("--out", default=str(DEFAULT_OUT), help=f"build folder ({DEFAULT_OUT})")

@@ -7,7 +7,7 @@ builds the HTML into ``OUT/html`` with warnings as errors::
 
     build_site(Path("site/_build"))                       # the whole course (minutes)
     build_site(Path("/tmp/site"), modules=[1, 2], milestones=[1],
-               api=["tinytorch.optim"], figures=False)      # a small site, for tests
+               api=["tinytorch.optim"], figures="quick")    # a small site, for tests
 
 Nothing on the site is typed in by hand: each lesson is executed against the reference
 package (its outputs are the page), milestones run in fast mode unless saved results of a
@@ -17,10 +17,7 @@ run are given, and the plots are drawn from numbers measured during the build
 
 from __future__ import annotations
 
-import ast
-import importlib
 import importlib.util
-import inspect
 import json
 import os
 import platform
@@ -197,7 +194,7 @@ def module_header(manifest: Manifest, module: Module, page: str, book_pages: set
         f"**Textbook chapter:** [{module.chapter}]({manifest.textbook_url}) in "
         f"*{manifest.textbook}*  ",
         f"**Tier:** {manifest.tiers[module.tier]}  ",
-        f"**Prerequisites:** {needs or 'none'}  ",
+        f"**Builds on:** {needs or 'no earlier module'}  ",
     ]
     if unlocks:
         lines.append(f"**Unlocks:** {unlocks}  ")
@@ -284,66 +281,14 @@ def write_milestone_page(milestone: Milestone, root: Path, results: Path | None,
 # API reference -----------------------------------------------------------------------------
 
 
-def public_objects(module_name: str) -> list[tuple[str, object]]:
-    """The public classes and functions of a module: its ``__all__``, else every public name
-    defined in tinytorch, sorted by name."""
-    module = importlib.import_module(module_name)
-    names = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
-    found = []
-    for name in sorted(names):
-        value = getattr(module, name, None)
-        defined_here = getattr(value, "__module__", "") or ""
-        if (inspect.isclass(value) or callable(value)) and defined_here.startswith("tinytorch"):
-            found.append((name, value))
-    return found
-
-
-def _signature(name: str, value: object) -> str:
-    """``name(parameters) -> result`` in a code block; Python-highlighted when it parses
-    (a default shown as ``<class ...>`` does not)."""
-    try:
-        signature = str(inspect.signature(value))
-    except (TypeError, ValueError):
-        signature = "(...)"
-    try:
-        ast.parse(f"def f{signature}: ...")
-    except SyntaxError:
-        return f"```text\n{name}{signature}\n```"
-    return f"```python\n{name}{signature}\n```"
-
-
-def _docstring(value: object) -> str:
-    """The docstring as a text block (docstrings are reStructuredText-ish, shown verbatim)."""
-    text = inspect.getdoc(value) or "(no docstring)"
-    return f"````text\n{text}\n````"
-
-
-def api_entry(name: str, value: object) -> str:
-    """The Markdown of one class (with its public methods) or function."""
-    kind = "class" if inspect.isclass(value) else "function"
-    parts = [
-        f"## `{name}`",
-        f"*{kind}*",
-        _signature(name, value),
-        _docstring(value),
-    ]
-    if inspect.isclass(value):
-        for method, member in sorted(vars(value).items()):
-            if method.startswith("_") or not callable(member) or not inspect.getdoc(member):
-                continue
-            parts += [_signature(f"{name}.{method}", member), _docstring(member)]
-    return "\n\n".join(parts)
-
-
 def write_api_page(module_name: str, book: Book) -> str:
     """``api/<module>.md``: the module's docstring and one entry per public object."""
-    module = importlib.import_module(module_name)
+    from tito.course.site_api import api_page
+
     page = f"api/{module_name}"
-    entries = [api_entry(name, value) for name, value in public_objects(module_name)]
-    text = "\n\n".join([f"# `{module_name}`", _docstring(module), *entries])
     path = book.source / f"{page}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_text(api_page(module_name), encoding="utf-8")
     return page
 
 
@@ -356,17 +301,19 @@ def _table(rows: list[dict], columns: dict[str, Callable[[dict], str]]) -> str:
     return "\n".join(lines)
 
 
-def write_measurements_page(book: Book) -> str:
-    """``measurements.md``: the im2col, KV-cache and quantization plots, measured now."""
+def write_measurements_page(book: Book, quick: bool) -> str:
+    """``measurements.md``: the im2col, KV-cache and quantization plots, measured now
+    (``quick``: at the small sizes of ``site_figures.QUICK``)."""
     from tito.course import site_figures as figures
 
+    sizes = figures.QUICK if quick else figures.FULL
     folder = book.source / "measurements"
     folder.mkdir(parents=True, exist_ok=True)
-    memory = figures.measure_im2col_memory()
+    memory = figures.measure_im2col_memory(sizes.images)
     figures.plot_im2col_memory(memory, folder / "im2col.png")
-    speed = figures.measure_kv_cache()
+    speed = figures.measure_kv_cache(sizes.tokens, sizes.rounds)
     figures.plot_kv_cache(speed, folder / "kv_cache.png")
-    quantized = figures.measure_quantization()
+    quantized = figures.measure_quantization(sizes.widths, sizes.epochs)
     figures.plot_quantization(quantized, folder / "quantization.png")
     machine = f"{platform.machine()} {platform.system()}, Python {platform.python_version()}"
     text = MEASUREMENTS.format(
@@ -491,7 +438,7 @@ def build_site(
     modules: Iterable[int] | None = None,
     milestones: Iterable[int] | None = None,
     api: Iterable[str] | None = None,
-    figures: bool = True,
+    figures: str | None = "full",
     results: Path | None = None,
     root: Path = REPOSITORY,
     progress: Callable[[str], None] = print,
@@ -499,12 +446,15 @@ def build_site(
     """Build the website into ``out/html`` and return that folder.
 
     ``modules`` and ``milestones`` pick numbers (default: every module with a lesson and
-    every milestone with a folder), ``api`` the modules of the API reference (default
-    ``API_MODULES``), ``figures`` whether to measure and plot the measurements page;
-    ``results`` is a folder of saved milestone results to show instead of fast runs;
-    ``root`` the repository whose lessons, milestones and docs are used.
+    every milestone with a folder); ``api`` the modules of the API reference (default
+    ``API_MODULES``); ``figures`` the sizes of the measurements page: ``"full"``,
+    ``"quick"`` (``site_figures.QUICK``), or ``None`` to leave it out; ``results`` a folder
+    of saved milestone results to show instead of fast runs; ``root`` the repository whose
+    lessons, milestones and docs are used.
     """
     check_extras()
+    if figures not in ("full", "quick", None):
+        raise SiteError(f"figures must be 'full', 'quick' or None, not {figures!r}")
     manifest = load_manifest(root / "modules" / "manifest.toml")
     with_lesson = [
         m.number for m in manifest.modules if (root / m.lesson_dir / "lesson.py").is_file()
@@ -524,7 +474,7 @@ def build_site(
                  if m.tier == tier and m.number in module_numbers]  # fmt: skip
         book.add(caption, pages)
     book.add("Milestones", [f"milestones/{manifest.milestone(n).id}" for n in milestone_numbers])
-    book.add("Measurements", ["measurements"] if figures else [])
+    book.add("Measurements", [] if figures is None else ["measurements"])
     api_pages = [f"api/{name}" for name in (API_MODULES if api is None else api)]
     book.add("API reference", api_pages)
     book.add("Reference", docs_pages(root))
@@ -537,9 +487,9 @@ def build_site(
         milestone = manifest.milestone(number)
         progress(f"milestone {milestone.id}")
         write_milestone_page(milestone, root, results, book)
-    if figures:
+    if figures is not None:
         progress("measuring for the measurements page")
-        write_measurements_page(book)
+        write_measurements_page(book, quick=figures == "quick")
     for page in api_pages:
         try:
             write_api_page(page.removeprefix("api/"), book)

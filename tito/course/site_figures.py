@@ -4,7 +4,7 @@ Each ``measure_*`` function runs the reference package and returns rows of numbe
 ``plot_*`` function draws rows (or a milestone's learning curves) into a PNG with matplotlib
 (the ``site`` extra; ``tinytorch`` never imports it)::
 
-    rows = measure_im2col_memory()
+    rows = measure_im2col_memory(FULL.images)
     plot_im2col_memory(rows, Path("im2col.png"))
 
 The sizes are small so that a full site build stays within minutes on a laptop; the
@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,22 @@ from tinytorch.ops.conv import im2col
 from tinytorch.utils.data import DataLoader, TensorDataset
 
 KIB = 1024
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much the measurements page measures: ``FULL`` for the site, ``QUICK`` for tests."""
+
+    images: tuple[int, ...]  # im2col: square 3-channel images of these sides
+    tokens: tuple[int, ...]  # KV cache: generate this many tokens
+    rounds: int  # KV cache: the fastest of this many runs
+    widths: tuple[int, ...]  # quantization: MLPs with these hidden widths
+    epochs: int  # quantization: training epochs on TinyDigits
+
+
+FULL = Sizes(images=(8, 16, 32, 64), tokens=(16, 32, 64, 128), rounds=3, widths=(32, 128, 512),
+             epochs=10)  # fmt: skip
+QUICK = Sizes(images=(8, 16), tokens=(8, 16), rounds=1, widths=(16, 64), epochs=2)
 
 
 def _pyplot():
@@ -65,7 +82,7 @@ def plot_curves(curves: list[dict], title: str, path: Path) -> None:
     _save(figure, path)
 
 
-def measure_im2col_memory(sizes: tuple[int, ...] = (8, 16, 32, 64)) -> list[dict]:
+def measure_im2col_memory(sizes: tuple[int, ...]) -> list[dict]:
     """Bytes of a (1, 3, S, S) float32 image and of its im2col matrix for a 3x3 kernel.
 
     im2col copies every 3x3 window into a column, so the matrix holds about 9 copies of
@@ -103,7 +120,7 @@ def _small_gpt(block_size: int) -> GPT:
     return GPT(config).eval()
 
 
-def measure_kv_cache(lengths: tuple[int, ...] = (16, 32, 64, 128), rounds: int = 3) -> list[dict]:
+def measure_kv_cache(lengths: tuple[int, ...], rounds: int) -> list[dict]:
     """Tokens/s of greedy generation with and without the key/value cache, per length (the
     fastest of ``rounds`` runs of each).
 
@@ -177,7 +194,7 @@ def _file_bytes(model: nn.Module) -> int:
         return os.path.getsize(path)
 
 
-def measure_quantization(hidden: tuple[int, ...] = (32, 128, 512), epochs: int = 10) -> list[dict]:
+def measure_quantization(hidden: tuple[int, ...], epochs: int) -> list[dict]:
     """Test accuracy and file size of TinyDigits MLPs in float32 and after
     ``quantize_dynamic`` (int8 weights of every ``nn.Linear``), one row per width."""
     train, test = _digits(train=True), _digits(train=False)
