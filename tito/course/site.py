@@ -206,6 +206,17 @@ def module_header(manifest: Manifest, module: Module, page: str, book_pages: set
     return unlink_missing("\n".join(lines), page, book_pages)
 
 
+def hide_root(cell: dict, root: Path) -> None:
+    """Write ``<repository>`` for the build machine's path to ``root`` in a cell's text
+    outputs (the lesson prints which tinytorch it tests): readers have their own path."""
+    for output in cell.get("outputs", []):
+        if "text" in output:
+            output["text"] = output["text"].replace(str(root), "<repository>")
+        if "text/plain" in output.get("data", {}):
+            plain = output["data"]["text/plain"]
+            output["data"]["text/plain"] = plain.replace(str(root), "<repository>")
+
+
 def write_module_page(manifest: Manifest, module: Module, root: Path, book: Book) -> None:
     """``modules/NN_slug.ipynb``: the executed lesson with the module's header after its title."""
     import nbformat
@@ -215,6 +226,7 @@ def write_module_page(manifest: Manifest, module: Module, root: Path, book: Book
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             cell.source = unlink_missing(cell.source, page, book.pages)
+        hide_root(cell, root)
     header = module_header(manifest, module, page, book.pages, seconds)
     notebook.cells.insert(1, nbformat.v4.new_markdown_cell(header, id="site-header"))
     path = book.source / f"{page}.ipynb"
