@@ -17,8 +17,6 @@ from pathlib import Path
 from tito.commands.common import OK, USAGE, fail, show_help
 from tito.course.site import API_MODULES, DEFAULT_OUT, SETUP, SiteError, build_site
 
-INSTALL = f"python -m {SETUP}"
-
 
 def number_range(text: str) -> list[int]:
     """argparse type for ``3``, ``1-3`` or ``1,4-5``: the numbers, in order."""
@@ -49,7 +47,7 @@ def build(args: argparse.Namespace) -> int:
     except SiteError as error:
         return fail(str(error), "fix what is named above, then run tito site build again")
     except ImportError as missing:
-        return fail(f"the site build needs the site extra ({missing.name})", INSTALL)
+        return fail(f"the site build needs the site extra ({missing.name})", SETUP)
     print(f"\nSite built in {time.perf_counter() - start:.0f} s: {html / 'index.html'}")
     print(f"Next: tito site serve --out {args.out}")
     return OK

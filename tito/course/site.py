@@ -60,7 +60,7 @@ API_MODULES = (
     "tinytorch.milestones",
 )
 CELL_TIMEOUT_S = 600
-SETUP = "pip install -e '.[site]'"
+SETUP = 'python -m pip install -e ".[site]"'
 JUPYTER_BOOK = "from jupyter_book.cli.main import main; main()"
 RUN_MILESTONE = """
 import sys
