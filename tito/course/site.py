@@ -445,6 +445,21 @@ def select(available: Sequence[int], wanted: Iterable[int] | None, what: str) ->
     return chosen
 
 
+def plan_book(source: Path, manifest: Manifest, modules: list[int], milestones: list[int],
+              figures: str | None, api_pages: list[str]) -> Book:  # fmt: skip
+    """The table of contents, before any page is written: getting started, the modules by
+    tier, the milestones, the measurements and the API reference."""
+    book = Book(source)
+    book.add("Getting started", ["learners", "instructors"])
+    for tier, caption in manifest.tiers.items():
+        book.add(caption, [f"modules/{m.name}" for m in manifest.modules
+                           if m.tier == tier and m.number in modules])  # fmt: skip
+    book.add("Milestones", [f"milestones/{manifest.milestone(n).id}" for n in milestones])
+    book.add("Measurements", [] if figures is None else ["measurements"])
+    book.add("API reference", api_pages)
+    return book
+
+
 def build_site(
     out: Path = DEFAULT_OUT,
     modules: Iterable[int] | None = None,
@@ -479,16 +494,8 @@ def build_site(
     if source.exists():
         shutil.rmtree(source)
     shutil.copytree(SITE_SOURCES, source, ignore=shutil.ignore_patterns("_build"))
-    book = Book(source)
-    book.add("Getting started", ["learners", "instructors"])
-    for tier, caption in manifest.tiers.items():
-        pages = [f"modules/{m.name}" for m in manifest.modules
-                 if m.tier == tier and m.number in module_numbers]  # fmt: skip
-        book.add(caption, pages)
-    book.add("Milestones", [f"milestones/{manifest.milestone(n).id}" for n in milestone_numbers])
-    book.add("Measurements", [] if figures is None else ["measurements"])
     api_pages = [f"api/{name}" for name in (API_MODULES if api is None else api)]
-    book.add("API reference", api_pages)
+    book = plan_book(source, manifest, module_numbers, milestone_numbers, figures, api_pages)
     book.add("Reference", docs_pages(root))
 
     for number in module_numbers:
