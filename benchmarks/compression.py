@@ -308,15 +308,14 @@ def distillation(
     best, best_accuracy = (temperatures[0], alphas[0]), -1.0
     for temperature in temperatures:
         for alpha in alphas:
-            scores = accuracies(validation_set, SELECTION_SEEDS, (temperature, alpha))
-            rows.append(
-                (
-                    f"validation, T = {temperature:g}, alpha = {alpha:g}",
-                    f"{statistics.mean(scores):.2%}",
-                )
+            settings_accuracy = statistics.mean(
+                accuracies(validation_set, SELECTION_SEEDS, (temperature, alpha))
             )
-            if statistics.mean(scores) > best_accuracy:
-                best, best_accuracy = (temperature, alpha), statistics.mean(scores)
+            rows.append(
+                (f"validation, T = {temperature:g}, alpha = {alpha:g}", f"{settings_accuracy:.2%}")
+            )
+            if settings_accuracy > best_accuracy:
+                best, best_accuracy = (temperature, alpha), settings_accuracy
     temperature, alpha = best
     alone_test = accuracies(test_set, REPORT_SEEDS)
     taught_test = accuracies(test_set, REPORT_SEEDS, best)
