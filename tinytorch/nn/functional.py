@@ -109,7 +109,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: bias of shape {tuple(bias.shape)} does not fit weight of shape "
             f"{tuple(weight.shape)}; it must have shape ({weight.shape[0]},)"
         )
-    if input.dtype != weight.dtype:
+    if input._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"linear: input is {input.dtype} but weight is {weight.dtype}; convert one of them "
             f"(e.g. x.to({weight.dtype}) or layer.to({input.dtype}))"
