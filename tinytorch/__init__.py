@@ -83,6 +83,7 @@ __version__ = "0.1.0"
 
 # The sub-packages PyTorch makes available after a bare ``import torch``.
 from tinytorch import amp, cuda, nn, onnx, optim, profiler, text, utils  # noqa: E402
+from tinytorch.amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from tinytorch.serialization import load, save  # noqa: E402
 
 # Keep freed memory for the next step instead of returning it to the system (see the module).

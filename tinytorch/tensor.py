@@ -1599,7 +1599,9 @@ def _check_integer_divisor(a: Tensor, b: Any, operation: str) -> None:
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
-    """``a @ b``; batch dimensions that do not broadcast get PyTorch's message."""
+    """``a @ b``; batch dimensions that do not broadcast get PyTorch's message. Inside an
+    ``autocast`` region, float32 operands are cast to its dtype first."""
+    a, b = autocast_mode.cast_arguments(a, b)
     try:
         return arithmetic.MatMul.apply(a, b)
     except RuntimeError:
@@ -1677,3 +1679,8 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:  # noqa: A002
     else:
         otherwise, chosen = other._promote(input)
     return pointwise.Where.apply(condition_array, chosen, otherwise)
+
+
+# ``tinytorch.amp`` imports this module (its GradScaler handles Tensors), so autocast's state
+# is imported once ``Tensor`` exists; ``_matmul`` reads it when it runs.
+from tinytorch.amp import autocast_mode  # noqa: E402

@@ -258,8 +258,8 @@ check("LogSumExp stays finite for 1000", tinytorch.tensor(big_np).logsumexp(dim=
 #
 # - `Reshape`: `ctx.input_shape`; `Permute`: `ctx.dims`;
 # - `Repeat`: `ctx.input_shape` and `ctx.repeats`;
-# - `Cat`: `ctx.dim` and `ctx.boundaries`, the split points (`np.cumsum` of the sizes along
-#   `dim`, without the last);
+# - `Cat`: `ctx.dim` and `ctx.boundaries`, the split points (the running totals of the sizes
+#   along `dim`, `itertools.accumulate`, without the last);
 # - `GetItem`: `ctx.input_shape`, `ctx.input_dtype` and `ctx.index`;
 # - `Gather`: `ctx.input_shape`, `ctx.input_dtype` and `ctx.positions`, the full index from
 #   the helper `along_axis_index(index, dim)`.

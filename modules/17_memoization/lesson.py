@@ -263,10 +263,11 @@ print(f"GPT-2 small, batch 8, 1,024 tokens: {gpt2 / 2**20:.0f} MiB of cache "
       f"against {weights / 2**20:.0f} MiB of weights")  # fmt: skip
 
 # %% [markdown]
-# Read the tables. At short lengths both paths cost about the same: a step of this small model
-# is dominated by the fixed Python cost of its few dozen operations, not by arithmetic. As $L$
-# grows the uncached step does work proportional to $L$ (and its attention to $L^2$) and its
-# tokens/s falls, while the cached step stays nearly flat: the ratio grows with the sequence.
+# Read the tables. At short lengths the two paths are close (the cached step a little faster):
+# a step of this small model is dominated by the fixed Python cost of its few dozen operations,
+# not by arithmetic. As $L$ grows the uncached step does work proportional to $L$ (and its
+# attention to $L^2$) and its tokens/s falls, while the cached step stays nearly flat: the
+# ratio grows with the sequence.
 # On a machine busy with other work, a multithreaded BLAS can make the uncached path's larger
 # products slower still (threads wait for cores): compare in alternating runs, and see module
 # 18 for pinning the threads. The cache is not free: it holds memory linear in layers, batch,

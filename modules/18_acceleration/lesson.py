@@ -451,8 +451,9 @@ check("float16 halves the bytes", a16.nbytes * 2 == a32.nbytes)
 # On this CPU float16 saves memory and bandwidth only: NumPy has no float16 matrix product in
 # BLAS, so the product casts to float32 and back, and costs *more* time than staying in
 # float32. The same recipe pays on GPUs and recent CPUs whose matrix units multiply half
-# precision natively; that is why `tinytorch.amp` provides the `GradScaler` and not
-# `autocast`.
+# precision natively. `tinytorch.autocast("cpu", dtype=tinytorch.float16)` is there for
+# PyTorch's API and its numerics (what half precision does to a model's products), not for
+# speed: the products it lowers run in NumPy's float16 loops, slower still than the cast above.
 #
 # ## Reflection
 #

@@ -1,11 +1,13 @@
-"""Mixed precision, as ``torch.amp``: ``GradScaler`` scales the loss so that small gradients
-survive float16.
+"""Mixed precision, as ``torch.amp``: ``autocast`` runs matrix products, linear layers,
+convolutions and attention in float16 inside its region; ``GradScaler`` scales the loss so
+that small gradients survive float16.
 
-``autocast`` is not provided: on a CPU, NumPy has no fast float16 (or bfloat16) matrix
-multiply to switch to, so running an op "in half precision" would only add casts. Half
-precision here is a storage format; see module 18's lesson.
+On a CPU, NumPy has no fast float16 matrix multiply: a lowered op shows half precision's
+numerics and halves its output's bytes, but costs time. See module 18's lesson, and
+docs/deviations.md for what differs from PyTorch (float16 instead of bfloat16).
 """
 
+from tinytorch.amp.autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
 from tinytorch.amp.grad_scaler import GradScaler
 
-__all__ = ["GradScaler"]
+__all__ = ["GradScaler", "autocast", "get_autocast_dtype", "is_autocast_enabled"]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from tinytorch.amp import autocast_mode
 from tinytorch.ops import attention as attention_ops
 from tinytorch.ops import conv as conv_ops
 from tinytorch.ops import divergence as divergence_ops
@@ -95,8 +96,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     Shapes: input (*, in_features), weight (out_features, in_features), bias (out_features,)
     -> (*, out_features). Example: ``F.linear(torch.ones(5, 3), torch.ones(2, 3)).shape`` is
-    (5, 2).
+    (5, 2). Inside an ``autocast`` region it computes in the region's dtype.
     """
+    input, weight, bias = autocast_mode.cast_arguments(input, weight, bias)  # noqa: A001
     if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise RuntimeError(
             f"linear: input of shape {tuple(input.shape)} does not fit weight of shape "
@@ -109,7 +111,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: bias of shape {tuple(bias.shape)} does not fit weight of shape "
             f"{tuple(weight.shape)}; it must have shape ({weight.shape[0]},)"
         )
-    if input.dtype != weight.dtype:
+    if input._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"linear: input is {input.dtype} but weight is {weight.dtype}; convert one of them "
             f"(e.g. x.to({weight.dtype}) or layer.to({input.dtype}))"
@@ -234,6 +236,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
 
     Example: ``F.mse_loss(torch.tensor([1., 2.]), torch.tensor([1., 4.]))`` is 2.0.
     """
+    input, target = autocast_mode.float32_arguments(input, target)  # noqa: A001
     _check_reduction("mse_loss", reduction)
     _check_broadcast("mse_loss", input, target)
     return loss_ops.MSE.apply(input, target, reduction)
@@ -241,6 +244,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Mean absolute error: |input - target|, averaged (or summed, or kept per element)."""
+    input, target = autocast_mode.float32_arguments(input, target)  # noqa: A001
     _check_reduction("l1_loss", reduction)
     _check_broadcast("l1_loss", input, target)
     return loss_ops.L1.apply(input, target, reduction)
@@ -263,6 +267,7 @@ def cross_entropy(
     e mixes the target with the uniform distribution: (1 - e) target + e / C.
     Example: ``F.cross_entropy(torch.zeros(2, 4), torch.tensor([0, 3]))`` is log 4 = 1.3863.
     """
+    input, target, weight = autocast_mode.float32_arguments(input, target, weight)  # noqa: A001
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
@@ -287,6 +292,7 @@ def nll_loss(
     Shapes as in ``cross_entropy`` with class indices; ``cross_entropy(x, t)`` equals
     ``nll_loss(log_softmax(x, 1), t)``.
     """
+    input, weight = autocast_mode.float32_arguments(input, weight)  # noqa: A001
     _check_reduction("nll_loss", reduction)
     _check_class_target("nll_loss", input, target, weight, ignore_index, False)
     return loss_ops.NLL.apply(input, target, weight, ignore_index, reduction)
@@ -304,6 +310,7 @@ def binary_cross_entropy(
     Each log is clamped to >= -100 so a confident mistake gives a large finite loss. Prefer
     ``binary_cross_entropy_with_logits`` on scores: it is stable without clamping.
     """
+    input, target, weight = autocast_mode.float32_arguments(input, target, weight)  # noqa: A001
     _check_reduction("binary_cross_entropy", reduction)
     _check_same_shape("binary_cross_entropy", input, target)
     if not target.dtype.is_floating_point:
@@ -333,6 +340,9 @@ def binary_cross_entropy_with_logits(
     loss of positive targets: > 1 favours recall. Example:
     ``F.binary_cross_entropy_with_logits(torch.zeros(3), torch.ones(3))`` is log 2 = 0.6931.
     """
+    input, target, weight, pos_weight = autocast_mode.float32_arguments(  # noqa: A001
+        input, target, weight, pos_weight
+    )
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
     if not target.dtype.is_floating_point:
@@ -358,6 +368,7 @@ def kl_div(
     example. ``'mean'`` divides by the number of elements (PyTorch warns, and so does this).
     Example: ``F.kl_div(q.log(), p, reduction="batchmean")`` for distributions p, q of (N, C).
     """
+    input, target = autocast_mode.float32_arguments(input, target)  # noqa: A001
     if reduction not in (*REDUCTIONS, "batchmean"):
         raise ValueError(
             f"kl_div: {reduction!r} is not a valid value for reduction; use 'batchmean', "
@@ -457,6 +468,7 @@ def scaled_dot_product_attention(
     attention probabilities (pass 0.0 in evaluation). A query that may attend to no key
     gets zeros. Example: ``F.scaled_dot_product_attention(q, k, v, is_causal=True)``.
     """
+    query, key, value, attn_mask = autocast_mode.cast_arguments(query, key, value, attn_mask)
     mask = _attention_mask(query, key, value, attn_mask, is_causal)
     if not 0.0 <= dropout_p < 1.0:
         raise ValueError(
@@ -481,8 +493,10 @@ def _attention_mask(
             f"value (..., S, Ev))"
         )
     length, source = query.shape[-2], key.shape[-2]
-    try:
-        batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    try:  # NumPy's broadcast_shapes takes microseconds: skip it when the shapes agree
+        batch = query.shape[:-2]
+        if not batch == key.shape[:-2] == value.shape[:-2]:
+            batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
     except ValueError:
         raise RuntimeError(
             f"{name}: the batch dimensions of query {tuple(query.shape)}, key "
@@ -634,8 +648,10 @@ def conv2d(
 
     ``padding`` is an int, a pair, 'valid' (none) or 'same' (output size = input size,
     stride 1 only). Example: ``F.conv2d(torch.ones(1, 1, 5, 5), torch.ones(2, 1, 3, 3))``
-    has shape (1, 2, 3, 3) and every value 9.
+    has shape (1, 2, 3, 3) and every value 9. Inside an ``autocast`` region it computes in
+    the region's dtype.
     """
+    input, weight, bias = autocast_mode.cast_arguments(input, weight, bias)  # noqa: A001
 
     def run(batch: Tensor) -> Tensor:
         _check_conv("conv2d", batch, weight, bias, groups)
@@ -670,6 +686,7 @@ def conv1d(
 
     The 2-D convolution of a height-1 image: the same im2col and matrix multiply.
     """
+    input, weight, bias = autocast_mode.cast_arguments(input, weight, bias)  # noqa: A001
 
     def run(batch: Tensor) -> Tensor:
         _check_conv("conv1d", batch, weight, bias, groups)
@@ -939,6 +956,7 @@ def smooth_l1_loss(
     outliers); ``beta=0`` is ``l1_loss``. Example:
     ``F.smooth_l1_loss(torch.tensor([0.5, 3.]), torch.zeros(2))`` is (0.125 + 2.5) / 2.
     """
+    input, target = autocast_mode.float32_arguments(input, target)  # noqa: A001
     _check_reduction("smooth_l1_loss", reduction)
     if beta < 0:
         raise RuntimeError(
@@ -1199,6 +1217,7 @@ def conv_transpose2d(
     ``F.conv_transpose2d(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2), stride=2)`` is a
     (1, 1, 4, 4) tensor of ones.
     """
+    input, weight, bias = autocast_mode.cast_arguments(input, weight, bias)  # noqa: A001
     settings = {
         "stride": stride,
         "padding": padding,
@@ -1235,6 +1254,7 @@ def conv_transpose1d(
     """1-D transposed convolution of input (N, C, L) or (C, L) with weight (C, O / groups, k)
     -> (N, O, OL), OL = (L - 1) s - 2 p + d (k - 1) + op + 1: the 2-D one on a height-1
     signal."""
+    input, weight, bias = autocast_mode.cast_arguments(input, weight, bias)  # noqa: A001
     settings = {
         "stride": stride,
         "padding": padding,

@@ -117,8 +117,11 @@ def elementwise_in_blocks(function: Callable[..., np.ndarray], *arrays: np.ndarr
     steps, and on arrays larger than the cache every pass goes out to main memory. Computed
     on blocks of ``BLOCK_SIZE`` consecutive elements, the intermediates stay in the cache
     and only the result is a full-size new array. The loop runs over blocks (a few dozen
-    for a million elements), never over elements.
+    for a million elements), never over elements. Arrays of one block or less go to
+    ``function`` whole: there is nothing to gain from copying its result into another array.
     """
+    if arrays[0].size <= BLOCK_SIZE:
+        return function(*arrays)
     flat = [array.reshape(-1) for array in arrays]  # views when contiguous
     out = np.empty(flat[0].size, dtype=np.result_type(*arrays))
     for start in range(0, out.size, BLOCK_SIZE):

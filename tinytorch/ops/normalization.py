@@ -17,6 +17,8 @@ Arguments are checked in ``tinytorch.nn.functional``; these functions trust them
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinytorch.autograd.function import Context, Function
@@ -32,7 +34,7 @@ def mean_over(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     count = len(axes)
     if axes != tuple(range(a.ndim - count, a.ndim)) or a.size == 0:  # batch norm, or empty
         return a.mean(axis=axes, keepdims=True)
-    features = int(np.prod(a.shape[a.ndim - count :]))
+    features = math.prod(a.shape[a.ndim - count :])
     rows = a.reshape(-1, features)  # (R, m): a view when a is contiguous
     means = rows @ np.full(features, 1 / features, a.dtype)  # (R,)
     return means.reshape(a.shape[: a.ndim - count] + (1,) * count)

@@ -19,8 +19,12 @@ import numpy as np
 def topk_indices(a: np.ndarray, k: int, axis: int, largest: bool) -> np.ndarray:
     """Positions of the k largest (or smallest) entries of ``a`` along ``axis``, best first.
 
-    ``np.argpartition`` finds the k best in linear time; only those k are then sorted.
+    ``np.argpartition`` finds the k best in linear time; only those k are then sorted. The
+    single best (k = 1, greedy decoding) is one ``argmax`` (``argmin``): the first of equals.
     """
+    if k == 1 and a.shape[axis] > 0:
+        best = np.argmax(a, axis=axis) if largest else np.argmin(a, axis=axis)
+        return np.expand_dims(best, axis).astype(np.int64)
     keys = -a if largest else a
     if k < a.shape[axis]:
         best = np.argpartition(keys, k - 1, axis=axis)
@@ -86,15 +90,15 @@ def check_weights(weights: np.ndarray, num_samples: int, replacement: bool) -> N
         )
     if num_samples <= 0:
         raise RuntimeError(f"multinomial: num_samples must be positive, got {num_samples}")
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+    if not np.isfinite(weights).all() or (weights < 0).any():
         raise RuntimeError(
             "multinomial: probability tensor contains either inf, nan or element < 0"
         )
-    nonzero = np.count_nonzero(weights, axis=-1)
-    if np.any(nonzero == 0):
+    fewest = np.count_nonzero(weights, axis=-1).min()  # non-zero weights in the poorest row
+    if fewest == 0:
         raise RuntimeError("multinomial: invalid distribution (sum of probabilities <= 0)")
-    if not replacement and num_samples > np.min(nonzero):
+    if not replacement and num_samples > fewest:
         raise RuntimeError(
             f"multinomial: cannot draw {num_samples} samples without replacement from a row "
-            f"with {np.min(nonzero)} non-zero weights; pass replacement=True or fewer samples"
+            f"with {fewest} non-zero weights; pass replacement=True or fewer samples"
         )

@@ -7,6 +7,7 @@ its element came from. Reshape, permute, expand and basic slicing return NumPy v
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -114,7 +115,7 @@ class Cat(Function):
     def forward(ctx: Context, dim: int, *arrays: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION 01
         ctx.dim = dim
-        ctx.boundaries = np.cumsum([array.shape[dim] for array in arrays])[:-1]
+        ctx.boundaries = list(itertools.accumulate(array.shape[dim] for array in arrays))[:-1]
         return np.concatenate(arrays, axis=dim)
         # END SOLUTION
 

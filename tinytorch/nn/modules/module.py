@@ -8,7 +8,9 @@ A module owns three kinds of state, registered when an attribute is assigned:
 
 Hooks (``register_forward_pre_hook``, ``register_forward_hook``) let other code watch or change
 a module's inputs and outputs without editing it: the profiler measures each layer with them
-and pruning recomputes a masked weight before each forward.
+and pruning recomputes a masked weight before each forward. Backward hooks
+(``register_full_backward_hook``, ``register_full_backward_pre_hook``) do the same with the
+gradients of the inputs and outputs.
 
 Everything else follows from walking that tree: ``parameters()``, ``state_dict()``,
 ``train()``/``eval()``, ``zero_grad()``, the printed summary. Example::
@@ -34,10 +36,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinytorch import dtypes
-from tinytorch.autograd.grad_mode import no_grad
+from tinytorch.autograd.grad_mode import is_grad_enabled, no_grad
 from tinytorch.nn.parameter import Parameter
 from tinytorch.tensor import Tensor
-from tinytorch.utils.hooks import RemovableHandle
+from tinytorch.utils.hooks import BackwardHook, RemovableHandle
 
 # Hooks around every module's forward, registered with ``register_module_forward_pre_hook`` and
 # ``register_module_forward_hook`` (PyTorch's global hooks): they run before each module's own.
@@ -82,6 +84,8 @@ class Module:
     _modules: dict[str, Module | None]
     _forward_pre_hooks: OrderedDict[int, Callable]
     _forward_hooks: OrderedDict[int, Callable]
+    _backward_hooks: OrderedDict[int, Callable]
+    _backward_pre_hooks: OrderedDict[int, Callable]
 
     def __init__(self) -> None:
         # BEGIN SOLUTION 03
@@ -96,6 +100,8 @@ class Module:
             "_forward_pre_hooks_with_kwargs",
             "_forward_hooks",
             "_forward_hooks_with_kwargs",
+            "_backward_hooks",
+            "_backward_pre_hooks",
         ):
             object.__setattr__(self, hooks, OrderedDict())
 
@@ -109,6 +115,8 @@ class Module:
         if (
             self._forward_pre_hooks
             or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
             or _global_forward_pre_hooks
             or _global_forward_hooks
         ):
@@ -117,7 +125,9 @@ class Module:
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         """``forward`` between its hooks: each pre-hook may replace the inputs, each forward
-        hook the output (by returning something other than None)."""
+        hook the output (by returning something other than None). With backward hooks, the
+        positional arguments and the output pass through a ``BackwardHook`` that watches
+        their gradients."""
         for hook_id, hook in [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
             if self._forward_pre_hooks_with_kwargs.get(hook_id):
                 result = hook(self, args, kwargs)
@@ -127,6 +137,11 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hook = None
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+            hooks, pre_hooks = self._backward_hooks, self._backward_pre_hooks
+            backward_hook = BackwardHook(self, list(hooks.values()), list(pre_hooks.values()))
+            args = backward_hook.setup_input_hook(args)
         output = self.forward(*args, **kwargs)
         for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
             if self._forward_hooks_with_kwargs.get(hook_id):
@@ -135,6 +150,8 @@ class Module:
                 result = hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_hook is not None:
+            output = backward_hook.setup_output_hook(output)
         return output
 
     @staticmethod
@@ -180,6 +197,29 @@ class Module:
         return self._add_hook(
             self._forward_hooks, self._forward_hooks_with_kwargs, hook, prepend, with_kwargs
         )
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        inputs have been computed; returns a handle whose ``remove()`` takes it off.
+
+        grad_input has one entry per positional argument of forward (None for non-tensors
+        and for inputs that got no gradient), grad_output one per output. The hook may return
+        a tuple of the same length, which replaces grad_input in the rest of backward.
+        Keyword arguments are not watched. Example, the norm of every layer's input gradient::
+
+            layer.register_full_backward_hook(
+                lambda module, grad_input, grad_output: print(grad_input[0].norm())
+            )
+        """
+        return self._add_hook(self._backward_hooks, OrderedDict(), hook, prepend, False)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs have
+        been computed, before the module's own backward; the hook may return a replacement
+        grad_output (a tuple of the same length). Returns a removable handle."""
+        return self._add_hook(self._backward_pre_hooks, OrderedDict(), hook, prepend, False)
 
     @staticmethod
     def _add_hook(
