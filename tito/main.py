@@ -17,6 +17,7 @@ from tito.commands import instructor, milestones, module, system, workspace
 from tito.commands.common import FAILED, OK, fail
 from tito.course.manifest import ManifestError
 from tito.course.regions import RegionError
+from tito.course.scope import WORKSPACE_SCOPE, ScopeError
 
 
 def _version(args: argparse.Namespace) -> int:
@@ -66,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ManifestError, RegionError) as error:
         return fail(
             str(error), "fix the file and line named above (region markers must stay as they were)"
+        )
+    except ScopeError as error:
+        return fail(
+            str(error), f"repair {WORKSPACE_SCOPE} from a backup, or make the workspace again"
         )
     except BrokenPipeError:  # the reader stopped early (tito ... | head): not an error
         sys.stderr.close()

@@ -395,13 +395,16 @@ def grade_submission(
     selected: Iterable[int],
     manifest: Manifest | None = None,
     limits: Limits | None = None,
+    course: Iterable[int] | None = None,
 ) -> list[ModuleGrade]:
     """Grade the ``selected`` modules of ``submission``; every other module scores zero.
 
+    The grades cover the modules of ``course`` (default: every module) that have tests.
     ``GradingError`` where the course's own tests cannot run in the sandbox.
     """
     manifest, limits = manifest or load_manifest(), limits or Limits()
     chosen = set(selected)
+    covered = None if course is None else set(course)
     sandbox = detect_sandbox(submission)
     with tempfile.TemporaryDirectory(prefix="tito-grade-") as folder:
         base = Path(folder)
@@ -411,6 +414,7 @@ def grade_submission(
             if module.number in chosen
             else ModuleGrade(module.number, module.title, "not graded")
             for module in gradable(manifest)
+            if covered is None or module.number in covered
         ]
 
 
