@@ -3,7 +3,7 @@
 ``tito init DIR`` (workspace.py), ``tito module list|status|start|test|complete|reset``
 (module.py), ``tito milestones list|status|run|tour`` (milestones.py), ``tito system doctor``
 (system.py), ``tito release`` and ``tito grade`` for instructors (instructor.py) and
-``tito version``.
+``tito version``; ``tito nbgrader generate|autograde|grades`` (nbgrader.py).
 Exit codes: 0 success, 1 failed or refused, 2 wrong usage (or not inside a workspace).
 """
 
@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tito.commands import instructor, milestones, module, system, workspace
+from tito.commands import instructor, milestones, module, nbgrader, system, workspace
 from tito.commands.common import FAILED, OK, fail
 from tito.course.manifest import ManifestError
 from tito.course.regions import RegionError
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(metavar="COMMAND")
     commands.add_parser("version", help="print the tinytorch version").set_defaults(run=_version)
-    for group in (workspace, module, milestones, system, instructor):
+    for group in (workspace, module, milestones, system, instructor, nbgrader):
         group.register(commands)
     return parser
 

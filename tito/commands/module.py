@@ -33,7 +33,7 @@ from tito.course.edition import render
 from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest
 from tito.course.notebook import how_to_open, write_notebook
 from tito.course.progress import BACKUP_DIR, Progress, new_backup_dir, now, write_atomic
-from tito.course.regions import Region, package_regions, parse_regions
+from tito.course.regions import Region, module_regions, package_regions, parse_regions
 from tito.course.scope import Scope, full_scope, workspace_scope
 from tito.course.testreport import write_pieces
 from tito.course.testsummary import TEST_TOOLS, missing_package_skips, read_records, summary
@@ -54,10 +54,7 @@ def _next_module(manifest: Manifest, progress: Progress, scope: Scope) -> Module
 
 def _regions_of(root: Path, module: Module) -> list[Region]:
     """The regions of ``module`` in the package under ``root``, in file and line order."""
-    found = package_regions(root)
-    return [
-        region for regions in found.values() for region in regions if region.module == module.number
-    ]
+    return module_regions(root, module.number)
 
 
 def _with_regions(root: Path) -> set[int]:

@@ -42,6 +42,7 @@ class Module:
     chapter: str
     prerequisites: tuple[int, ...]
     files: tuple[str, ...]
+    points: int = 10  # what passing its tests is worth in NBGrader (``[grading]`` in the file)
 
     @property
     def tag(self) -> str:
@@ -125,7 +126,7 @@ class Manifest:
         return [milestone for milestone in self.milestones if milestone.after_module == number]
 
 
-def _module(entry: dict[str, Any]) -> Module:
+def _module(entry: dict[str, Any], default_points: int) -> Module:
     return Module(
         number=int(entry["number"]),
         slug=str(entry["slug"]),
@@ -134,6 +135,7 @@ def _module(entry: dict[str, Any]) -> Module:
         chapter=str(entry["chapter"]),
         prerequisites=tuple(int(number) for number in entry["prerequisites"]),
         files=tuple(str(path) for path in entry["files"]),
+        points=int(entry.get("points", default_points)),
     )
 
 
@@ -159,6 +161,8 @@ def _check(manifest: Manifest) -> None:
             raise ManifestError(f"{module.label}: unknown tier {module.tier!r}")
         if any(not 1 <= number < module.number for number in module.prerequisites):
             raise ManifestError(f"{module.label}: prerequisites must be earlier modules")
+        if module.points < 0:
+            raise ManifestError(f"{module.label}: points must be 0 or more, not {module.points}")
     for milestone in manifest.milestones:
         if not milestone.id[:2].isdigit():
             raise ManifestError(f"milestone {milestone.id}: its id must start with its number")
@@ -175,7 +179,10 @@ def parse_manifest(text: str) -> Manifest:
             textbook=data["course"]["textbook"],
             textbook_url=data["course"]["textbook_url"],
             tiers=dict(data["tiers"]),
-            modules=tuple(_module(entry) for entry in data["module"]),
+            modules=tuple(
+                _module(entry, int(data.get("grading", {}).get("points", 10)))
+                for entry in data["module"]
+            ),
             milestones=tuple(_milestone(entry) for entry in data.get("milestone", [])),
         )
     except tomllib.TOMLDecodeError as error:
