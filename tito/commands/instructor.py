@@ -45,7 +45,7 @@ def release(args: argparse.Namespace) -> int:
     scope = chosen_scope(args.modules, manifest)
     if scope is None:
         return USAGE
-    backup = build_release(target, manifest, scope=scope)
+    backup = build_release(target, manifest, scope=scope, github=args.github)
     print(f"Student release written to {target.resolve()}")
     print(describe_scope(scope, manifest))
     if backup:
@@ -137,6 +137,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="RANGE",
         help=f"release only these modules: {RANGE_HELP}; the earlier modules they need keep "
         "the reference code (default: the whole course)",
+    )
+    releasing.add_argument(
+        "--github",
+        metavar="OWNER/REPO",
+        help="where you will publish the release on GitHub, for the lessons' Colab and Binder "
+        "links (default: the manifest's [course] github)",
     )
     releasing.set_defaults(run=release)
     grading = commands.add_parser(

@@ -35,7 +35,6 @@ from tito.course.notebook import how_to_open, write_notebook
 from tito.course.progress import BACKUP_DIR, Progress, new_backup_dir, now, write_atomic
 from tito.course.regions import Region, module_regions, package_regions, parse_regions
 from tito.course.scope import Scope, full_scope, workspace_scope
-from tito.course.testreport import write_pieces
 from tito.course.testsummary import TEST_TOOLS, missing_package_skips, read_records, summary
 from tito.course.workspace import LESSON, find_workspace, pytest_command, workspace_env
 
@@ -242,6 +241,8 @@ def _run_tests(
 ) -> tuple[int, list[dict[str, Any]], list[Region]]:
     """Run the tests that belong to ``module``: pytest's exit code, the per-test records
     (``tito.course.testreport``) and the regions they refer to."""
+    from tito.course.testreport import write_pieces  # a pytest plugin: imports pytest
+
     regions = _workspace_regions(root, module)
     print(f"Testing {module.label} against {root / 'tinytorch'}", flush=True)
     with tempfile.TemporaryDirectory(prefix="tito-test-") as folder:

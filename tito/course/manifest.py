@@ -105,6 +105,7 @@ class Manifest:
     tiers: dict[str, str]
     modules: tuple[Module, ...]
     milestones: tuple[Milestone, ...]
+    github: str = ""  # OWNER/REPO where the student release is published (Colab, Binder)
 
     def module(self, number: int) -> Module:
         """The module with this number; ``KeyError`` names the valid range."""
@@ -184,6 +185,7 @@ def parse_manifest(text: str) -> Manifest:
                 for entry in data["module"]
             ),
             milestones=tuple(_milestone(entry) for entry in data.get("milestone", [])),
+            github=str(data["course"].get("github", "")),
         )
     except tomllib.TOMLDecodeError as error:
         raise ManifestError(f"manifest is not valid TOML: {error}") from error
