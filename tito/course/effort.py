@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tito.course.manifest import REPOSITORY, Manifest, load_manifest
 from tito.course.notebook import parse_percent
-from tito.course.regions import module_regions
+from tito.course.regions import Region, package_regions
 from tito.course.workspace import LESSON
 
 WORDS_PER_MINUTE = 100  # careful reading of technical prose with formulas
@@ -46,8 +46,9 @@ class Effort:
         return minutes / 60
 
 
-def module_effort(manifest: Manifest, number: int) -> Effort | None:
-    """The counts of module ``number``, or ``None`` if it has no lesson yet."""
+def module_effort(manifest: Manifest, number: int, regions: list[Region]) -> Effort | None:
+    """The counts of module ``number`` (``regions``: every region of the package), or
+    ``None`` if it has no lesson yet."""
     module = manifest.module(number)
     lesson = REPOSITORY / module.lesson_dir / LESSON
     if not lesson.is_file():
@@ -55,16 +56,18 @@ def module_effort(manifest: Manifest, number: int) -> Effort | None:
     cells = parse_percent(lesson.read_text(encoding="utf-8"))
     words = sum(len(cell.text.split()) for cell in cells if cell.kind == "markdown")
     code = sum(len(cell.text.splitlines()) for cell in cells if cell.kind == "code")
-    regions = module_regions(REPOSITORY, number)
-    solution = sum(region.end - region.begin - 1 for region in regions)
-    return Effort(number, module.title, words, code, len(regions), solution)
+    own = [region for region in regions if region.module == number]
+    solution = sum(region.end - region.begin - 1 for region in own)
+    return Effort(number, module.title, words, code, len(own), solution)
 
 
 def table(manifest: Manifest) -> str:
     """A Markdown table of every module with a lesson, and the total."""
     rows = ["| module | words | code lines | exercises | solution lines | hours |",
             "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
-    efforts = [e for e in (module_effort(manifest, m.number) for m in manifest.modules) if e]
+    regions = [region for found in package_regions(REPOSITORY).values() for region in found]
+    counted = (module_effort(manifest, module.number, regions) for module in manifest.modules)
+    efforts = [effort for effort in counted if effort]
     for e in efforts:
         rows.append(
             f"| {e.number:02d} {e.title} | {e.words} | {e.code_lines} | {e.exercises} | "

@@ -38,7 +38,7 @@ from typing import Any
 
 from tito.course.edition import PACKAGE, build_edition
 from tito.course.manifest import REPOSITORY, Manifest, Module
-from tito.course.notebook import METADATA, NBFORMAT, NBFORMAT_MINOR
+from tito.course.notebook import METADATA, NBFORMAT, NBFORMAT_MINOR, Cell, notebook_cell
 from tito.course.progress import write_atomic
 from tito.course.regions import BEGIN, END, Region, module_regions, parse_regions
 from tito.course.scope import course_scope
@@ -83,14 +83,7 @@ class NbgraderMissingError(RuntimeError):
 
 def _cell(kind: str, text: str, index: int, grading: dict[str, Any] | None = None) -> dict:
     """One nbformat cell; ``grading`` becomes its ``nbgrader`` metadata (schema 3)."""
-    cell: dict[str, Any] = {
-        "cell_type": kind,
-        "id": f"cell-{index}",
-        "metadata": {},
-        "source": text.splitlines(keepends=True),
-    }
-    if kind == "code":
-        cell.update(execution_count=None, outputs=[])
+    cell = notebook_cell(Cell(kind, text), index)
     if grading is not None:
         defaults = {"grade": False, "solution": False, "locked": False, "task": False}
         cell["metadata"]["nbgrader"] = {**defaults, **grading, "schema_version": 3}
@@ -128,9 +121,7 @@ def solution_body(reference: str, region: Region) -> str:
     return textwrap.dedent("\n".join(lines))
 
 
-def exercise_cells(
-    module: Module, manifest: Manifest, student: Path, start: int
-) -> list[dict[str, Any]]:
+def exercise_cells(module: Module, student: Path, start: int) -> list[dict[str, Any]]:
     """A description and a solution cell for every exercise of ``module``."""
     cells: list[dict[str, Any]] = []
     regions = module_regions(REPOSITORY, module.number)
@@ -165,7 +156,7 @@ def assignment_notebook(module: Module, manifest: Manifest, student: Path) -> di
         _cell("markdown", intro, 0),
         _cell("code", SETUP, 1, {"locked": True, "grade_id": "setup"}),
     ]
-    cells += exercise_cells(module, manifest, student, len(cells))
+    cells += exercise_cells(module, student, len(cells))
     tests = TESTS.format(tag=module.tag, points=module.points, number=module.number)
     grading = {"grade": True, "locked": True, "points": module.points}
     cells.append(_cell("code", tests, len(cells), {**grading, "grade_id": f"tests-{module.tag}"}))
