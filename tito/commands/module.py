@@ -34,7 +34,7 @@ from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest
 from tito.course.notebook import how_to_open, write_notebook
 from tito.course.progress import BACKUP_DIR, Progress, new_backup_dir, now, write_atomic
 from tito.course.regions import Region, module_regions, package_regions, parse_regions
-from tito.course.scope import Scope, full_scope, workspace_scope
+from tito.course.scope import Scope, default_scope, workspace_scope
 from tito.course.testsummary import TEST_TOOLS, missing_package_skips, read_records, summary
 from tito.course.workspace import LESSON, find_workspace, pytest_command, workspace_env
 
@@ -109,7 +109,7 @@ def list_modules(args: argparse.Namespace) -> int:
     manifest = load_manifest()
     root = find_workspace(Path.cwd())
     progress = workspace_progress(root) if root else None
-    scope = workspace_scope(root, manifest) if root else full_scope(manifest)
+    scope = workspace_scope(root, manifest) if root else default_scope(manifest)
     course = root or REPOSITORY
     numbers = _with_regions(course)
     print(f"{manifest.title}: {len(manifest.modules)} modules")
