@@ -159,6 +159,8 @@ def test_release_of_a_range_makes_workspaces_of_that_range(tmp_path: Path) -> No
     assert {14, 19} <= stubbed and not stubbed & set(range(1, 14))
     bad = tito("release", str(tmp_path / "other"), "--modules", "25", cwd=tmp_path)
     assert bad.returncode == 2 and "modules 1-20" in bad.stderr
+    bad = tito("release", str(tmp_path / "other"), "--github", "not a repo", cwd=tmp_path)
+    assert bad.returncode == 2 and "OWNER/REPO" in bad.stderr
 
 
 def test_grade_of_a_range_grades_and_lists_only_that_range(tmp_path: Path) -> None:

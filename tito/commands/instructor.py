@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from tito.course.manifest import load_manifest
 from tito.course.release import build_release
 from tito.course.scope import RANGE_HELP, Scope, workspace_scope
 
+GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+")
+
 
 def release(args: argparse.Namespace) -> int:
     """Build the release; refuse a non-empty OUT unless ``--force`` (which sets it aside)."""
@@ -45,14 +48,22 @@ def release(args: argparse.Namespace) -> int:
     scope = chosen_scope(args.modules, manifest)
     if scope is None:
         return USAGE
+    if args.github is not None and not GITHUB_REPOSITORY.fullmatch(args.github):
+        return fail(
+            f"--github {args.github!r} is not a GitHub repository",
+            "write it as OWNER/REPO, e.g. --github my-university/tinytorch",
+            USAGE,
+        )
     backup = build_release(target, manifest, scope=scope, github=args.github)
     print(f"Student release written to {target.resolve()}")
     print(describe_scope(scope, manifest))
     if backup:
         print(f"The previous {target} was moved to {backup}")
     print(
-        f"\nNext: publish it (cd {target} && git init && git add -A && git commit), then "
-        "learners run:\n  pip install -e .\n  tito init my-course"
+        f"\nNext: publish it (cd {target} && git init -b main && git add -A && git commit) "
+        f"on github.com/{args.github or manifest.github}, where its lessons' Colab and Binder "
+        "links point; then learners open a lesson there, or run:\n  pip install -e .\n"
+        "  tito init my-course"
     )
     return OK
 
