@@ -111,6 +111,7 @@ def test_optimization_focus_starts_at_profiling_on_a_filled_framework(optimizati
     assert "filled from the reference" in refused.stderr
     started = tito("module", "start", "14", cwd=optimization)
     assert started.returncode == 0, started.stderr
+    assert "complete module(s)" not in started.stdout  # 13 is filled: nothing to do first
 
 
 def test_optimization_focus_framework_trains_and_module_14_is_still_to_write(

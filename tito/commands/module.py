@@ -213,8 +213,10 @@ def start(args: argparse.Namespace) -> int:
     refused = _unavailable(root, module, manifest)
     if refused is not None:
         return refused
+    done_by_course = set(workspace_scope(root, manifest).filled)
     with changing_progress(root) as progress:
-        missing = [f"{n:02d}" for n in module.prerequisites if n not in progress.completed]
+        done = done_by_course | set(progress.completed)
+        missing = [f"{n:02d}" for n in module.prerequisites if n not in done]
         progress.started.setdefault(module.number, now())
     if missing:
         print(f"note: complete module(s) {', '.join(missing)} first; their tests come first.")
