@@ -54,7 +54,7 @@ def train(x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float = 0.1) -> tup
             weight += lr * error * point
             bias += lr * error
             mistakes += int(error.item() != 0)
-        bar.update(f"mistakes {mistakes}")
+        bar.record("mistakes", mistakes)
         if mistakes == 0:
             break
     bar.close(f"converged after {bar.done} epochs" if mistakes == 0 else "stopped")

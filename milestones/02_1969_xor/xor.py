@@ -44,7 +44,7 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, label
         loss = nn.functional.cross_entropy(model(x), y)
         loss.backward()
         optimizer.step()
-        bar.update(f"loss {loss.item():.4f}")
+        bar.record("loss", loss.item())
     bar.close(f"loss {loss.item():.4f}")
     return accuracy(model, x, y)
 

@@ -50,7 +50,7 @@ def train(model: nn.Module, data: TensorDataset, epochs: int, label: str) -> Non
             loss.backward()
             optimizer.step()
             total += loss.item() * len(labels)
-        bar.update(f"loss {total / len(data):.4f}")
+        bar.record("loss", total / len(data))
     bar.close(f"loss {total / len(data):.4f}")
 
 

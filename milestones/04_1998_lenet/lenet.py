@@ -57,7 +57,7 @@ def train(model: nn.Module, data: TensorDataset, epochs: int, batch_size: int, l
             optimizer.step()
             scheduler.step()
             total += loss.item() * len(labels)
-        bar.update(f"loss {total / len(data):.4f}")
+        bar.record("loss", total / len(data))
     bar.close(f"loss {total / len(data):.4f}")
 
 

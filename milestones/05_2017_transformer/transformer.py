@@ -110,7 +110,7 @@ def train(model: GPT, sample: Callable[[], Batch], steps: int, lr: float, label:
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
-        bar.update(f"loss {loss.item():.4f}")
+        bar.record("loss", loss.item())
     bar.close(f"loss {loss.item():.4f}")
     model.eval()
 

@@ -201,6 +201,7 @@ def latency_ms(models: list[nn.Module], x: tinytorch.Tensor, rounds: int = 7) ->
     return [float(np.median(record)) for record in times]
 
 
+tinytorch.set_num_threads(1)  # one BLAS thread: BLAS threads on a busy machine wait for each other
 dense_ms, masked_ms, small_ms = latency_ms([lenet, masked, small], x28)
 print(f"LeNet-5, batch 32: dense {dense_ms:.2f} ms, masked {masked_ms:.2f} ms, channels removed")
 print(f"  {small_ms:.2f} ms; parameters {count(lenet):,} -> {count(small):,}")
@@ -241,8 +242,18 @@ check("soft gradient = T^2 (q_T - p_T) / T / N", np.allclose(student.grad.numpy(
 
 # %% [markdown]
 # A training loop: a teacher MLP learns TinyDigits; then a student with about 6x fewer
-# parameters learns twice with the same seed and epochs, once from the labels alone and once
-# from the teacher's softened scores as well.
+# parameters learns twice with the same seed, batches and epochs, once from the labels alone
+# and once from the teacher's softened scores as well ($T = 2$, $\alpha = 0.5$: the setting
+# that `benchmarks/compression.py --fast` picks on a validation split of TinyDigits).
+#
+# Whether the teacher helps depends on the experiment, and the benchmark shows both cases.
+# On MNIST the teacher (784-256-128-10, 98.3% on the test split) knows far more than 3,000
+# labelled images teach a 784-32-16-10 student (9.1x fewer parameters): over seeds 0-2 the
+# student reaches 91.01% ± 0.28 alone and 92.56% ± 0.21 distilled, +1.55 points, where
+# soft targets act as a regulariser on the small training set ($T = 8$, $\alpha = 0.9$,
+# picked on a validation split). On TinyDigits the teacher (97.6%) is barely better than what
+# the data allow, and distillation does not help: with 300 labelled images, -0.87 points
+# over three seeds that themselves spread over 3 points. The single seed below is no test.
 
 # %%
 train_set, test_set = TinyDigits(train=True), TinyDigits(train=False)
@@ -379,7 +390,18 @@ check("the sparse file is >= 4x smaller than the dense one", dense_bytes >= 4 * 
 # channels shrinks the matmuls themselves: LeNet's second convolution with half its inputs
 # and half its filters does a quarter of the work. Distillation and low rank change the
 # architecture, so their savings are real too; the price is accuracy, bought back by
-# fine-tuning or a teacher. `benchmarks/compression.py` measures all of it on MNIST.
+# fine-tuning or a teacher. `benchmarks/compression.py` measures all of it on MNIST; on the
+# project's shared 2-core machine, with one BLAS thread, it measured:
+#
+# - the MLP pruned to 90% and fine-tuned: 98.20% -> 97.91%, in a file 7.4x smaller;
+# - LeNet-5 with 60% of the channels of every layer but the last removed and three
+#   epochs of fine-tuning: 98.67% -> 97.78%, 6.4x fewer parameters, a forward pass about
+#   2x faster at batch 64 and at batch 256, but only 1.14x for a single image. One image
+#   costs about 0.14 ms of per-layer Python and NumPy calls (argument checks, dispatch,
+#   small allocations) whatever the number of channels: fewer channels remove arithmetic,
+#   not calls;
+# - distillation: +1.78 points for a student 9.1x smaller than its teacher, trained on
+#   3,000 labelled images (91.01% ± 0.28 alone, 92.78% ± 0.33 distilled, three seeds).
 #
 # ## Reflection
 #

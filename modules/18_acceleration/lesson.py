@@ -325,7 +325,10 @@ show(median_ms({"out of place": adam_out_of_place, "out= / in-place": adam_in_pl
 _, peak_out = peak_memory(adam_out_of_place)
 _, peak_in = peak_memory(adam_in_place)
 print(f"  new memory at the peak: {peak_out / 2**20:.1f} MiB -> {peak_in / 2**20:.1f} MiB")
-check("in-place update allocates nothing", peak_in < 1024 and np.allclose(state["p"], p2))
+# No new array (g is 4 MB); under Jupyter the kernel's own threads allocate a few KB meanwhile.
+check(
+    "in-place update allocates no array", peak_in < g.nbytes / 100 and np.allclose(state["p"], p2)
+)
 
 # %% [markdown]
 # ### Cache blocking, and why BLAS wins

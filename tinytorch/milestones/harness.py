@@ -1,14 +1,17 @@
-"""What every milestone script shares: its story, progress bar, results table, verdict and
-JSON record, and its command line.
+"""What every milestone script shares: its story, progress bar, learning curves, results
+table, verdict and JSON record, and its command line.
 
 A milestone script is written like this::
 
     def run(fast: bool = False, data_dir: str | None = None) -> dict:
         tell_story("1958", "Rosenblatt's perceptron", STORY)
         bar = progress_bar(epochs, "training")
-        ...                                        # train, calling bar.update(status)
+        ...                                        # train, calling bar.record("loss", loss)
         checks = [Check("test accuracy", accuracy, target=0.98)]
         return report("01_1958_perceptron", checks, seconds, fast)
+
+A run lasts from ``tell_story`` to ``report``: the values that its bars recorded (one per
+epoch or step) go into the result as ``curves``, which the course website plots.
 
     if __name__ == "__main__":
         sys.exit(main(run, "01_1958_perceptron", __doc__))
@@ -47,16 +50,44 @@ class Check:
         return self.value <= self.target if self.at_most else self.value >= self.target
 
 
+class CurveBar(ProgressBar):
+    """A progress bar that also keeps the value of each step: a learning curve."""
+
+    def __init__(self, total: int, label: str) -> None:
+        super().__init__(total, label)
+        self.measure = ""
+        self.values: list[float] = []
+
+    def record(self, measure: str, value: float) -> None:
+        """Count one step whose ``measure`` (``"loss"``, ``"mistakes"``) was ``value``."""
+        self.measure = measure
+        self.values.append(float(value))
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        self.update(f"{measure} {shown}")
+
+    def curve(self) -> dict:
+        """The JSON-ready curve: ``{"label", "measure", "values"}``."""
+        return {"label": self.label.strip(), "measure": self.measure, "values": self.values}
+
+
+_run_bars: list[CurveBar] = []  # the bars of the run in progress, from tell_story to report
+
+
 def tell_story(year: str, title: str, story: str) -> None:
-    """Print the milestone's title and its short history, wrapped to ``WIDTH`` columns."""
+    """Start a run: print the milestone's title and its short history, wrapped to ``WIDTH``
+    columns."""
+    _run_bars.clear()
     print(f"\n{'=' * WIDTH}\n {year}: {title}\n{'=' * WIDTH}")
     for paragraph in textwrap.dedent(story).strip().split("\n\n"):
         print(textwrap.fill(" ".join(paragraph.split()), WIDTH), end="\n\n")
 
 
-def progress_bar(total: int, label: str) -> ProgressBar:
-    """A live bar on stderr; call ``bar.update(status)`` once per step, ``bar.close(status)``."""
-    return ProgressBar(total, label)
+def progress_bar(total: int, label: str) -> CurveBar:
+    """A live bar on stderr; call ``bar.record(measure, value)`` once per step, then
+    ``bar.close(status)``. Its values become one of the run's ``curves``."""
+    bar = CurveBar(total, label)
+    _run_bars.append(bar)
+    return bar
 
 
 def accuracy(model: Module, data: TensorDataset, batch_size: int = 1000) -> float:
@@ -74,7 +105,8 @@ def accuracy(model: Module, data: TensorDataset, batch_size: int = 1000) -> floa
 def report(
     slug: str, checks: Sequence[Check], seconds: float, fast: bool, **details: object
 ) -> dict:
-    """Print the results table and the verdict; return the result as a JSON-ready dict."""
+    """Print the results table and the verdict; return the result as a JSON-ready dict, with
+    the learning curves that the run's bars recorded."""
     print(f"\n {'check':<34}{'result':>10}{'target':>12}")
     print(f" {'-' * 34}{'-' * 10}{'-' * 12}{'-' * 6}")
     for check in checks:
@@ -90,6 +122,7 @@ def report(
         "fast": fast,
         "seconds": round(seconds, 3),
         "checks": [{**asdict(check), "passed": check.passed} for check in checks],
+        "curves": [bar.curve() for bar in _run_bars if bar.values],
         **details,
     }
 

@@ -9,7 +9,9 @@ and mount namespaces) where the system allows. Before any graded code is importe
    reach Python where a folder such as ``/root`` blocks it (``--expose``), sets resource
    limits (CPU time, address space, file size, no core file) and drops to that user
    (``--user``);
-2. takes a snapshot of every function and class of pytest, pluggy and the Hypothesis plugin;
+2. takes a snapshot of every function and class of pytest, pluggy and the Hypothesis plugin
+   (the only plugin loaded: the grader turns off the automatic loading of installed ones,
+   whose hooks would otherwise count as foreign);
 3. runs pytest with ``Referee``, a plugin that decides each test's outcome itself, from the
    exceptions raised through its own wrappers of the setup, call and teardown hooks, and
    writes one JSON line per event, carrying a per-run token, to the pipe ``--channel`` that
@@ -336,12 +338,22 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return options
 
 
+def hypothesis_plugin() -> list[str]:
+    """``-p`` for Hypothesis's pytest plugin where Hypothesis is installed: the child runs
+    with ``PYTEST_DISABLE_PLUGIN_AUTOLOAD``, so installed plugins load only when named."""
+    try:
+        import _hypothesis_pytestplugin  # noqa: F401
+    except ImportError:
+        return []
+    return ["-p", "_hypothesis_pytestplugin"]
+
+
 def main(argv: list[str]) -> int:
     options = parse(argv)
     channel = Channel(options.channel, os.environ.pop(TOKEN_VARIABLE))
     channel.send("isolation", **seal(options))
     referee = Referee(channel, options)
-    code = pytest.main(options.pytest_args, plugins=[referee])
+    code = pytest.main([*hypothesis_plugin(), *options.pytest_args], plugins=[referee])
     channel.send("done", code=int(code), tampered=referee.tampered, altered=referee.altered)
     return 0
 
