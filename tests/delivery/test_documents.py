@@ -51,3 +51,12 @@ def test_the_hours_table_is_what_the_effort_command_prints() -> None:
     shown = EFFORT.search(text)
     assert shown, "INSTRUCTOR.md has no effort table between its markers"
     assert shown.group(1) == table(load_manifest()), "run python -m tito.course.effort"
+
+
+@pytest.mark.parametrize("name", ["INSTRUCTOR.md", "CONTRIBUTING.md"])
+def test_the_guides_link_only_to_files_that_exist(name: str) -> None:
+    text = (REPOSITORY / name).read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text)
+    assert targets or name == "CONTRIBUTING.md"
+    missing = [target for target in targets if not (REPOSITORY / target).exists()]
+    assert not missing, f"{name} links to missing files: {missing}"
