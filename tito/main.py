@@ -3,8 +3,9 @@
 ``tito init DIR`` (workspace.py), ``tito module list|status|start|test|complete|reset``
 (module.py), ``tito milestones list|status|run|tour`` (milestones.py), ``tito system doctor``
 (system.py), ``tito olympics list|rules|run|submit|leaderboard|serve|admin`` (olympics.py),
-``tito release`` and ``tito grade`` for instructors (instructor.py), ``tito site build|serve``
-for the course website (site.py) and ``tito version``.
+``tito release`` and ``tito grade`` for instructors (instructor.py), ``tito nbgrader
+generate|autograde|grades`` (nbgrader.py), ``tito site build|serve`` for the course website
+(site.py) and ``tito version``.
 Exit codes: 0 success, 1 failed or refused, 2 wrong usage (or not inside a workspace).
 """
 
@@ -14,10 +15,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tito.commands import instructor, milestones, module, olympics, site, system, workspace
+from tito.commands import (
+    instructor,
+    milestones,
+    module,
+    nbgrader,
+    olympics,
+    site,
+    system,
+    workspace,
+)
 from tito.commands.common import FAILED, OK, fail
 from tito.course.manifest import ManifestError
 from tito.course.regions import RegionError
+from tito.course.scope import WORKSPACE_SCOPE, ScopeError
 
 
 def _version(args: argparse.Namespace) -> int:
@@ -37,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(metavar="COMMAND")
     commands.add_parser("version", help="print the tinytorch version").set_defaults(run=_version)
-    for group in (workspace, module, milestones, olympics, system, instructor, site):
+    for group in (workspace, module, milestones, olympics, system, instructor, nbgrader, site):
         group.register(commands)
     return parser
 
@@ -67,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ManifestError, RegionError) as error:
         return fail(
             str(error), "fix the file and line named above (region markers must stay as they were)"
+        )
+    except ScopeError as error:
+        return fail(
+            str(error), f"repair {WORKSPACE_SCOPE} from a backup, or make the workspace again"
         )
     except BrokenPipeError:  # the reader stopped early (tito ... | head): not an error
         sys.stderr.close()

@@ -36,6 +36,10 @@ COMMANDS = [
     ["milestones", "tour"],
     ["release"],
     ["grade"],
+    ["nbgrader"],
+    ["nbgrader", "generate"],
+    ["nbgrader", "autograde"],
+    ["nbgrader", "grades"],
 ]
 
 

@@ -111,9 +111,12 @@ def test_complete_names_the_unfinished_modules_before_it(workspace: Path) -> Non
     result = tito("module", "test", "04", "--exercise", "99", cwd=workspace)
     assert result.returncode == 2 and "has exercises 1-" in result.stderr
     from tito.commands.module import _unfinished_before
+    from tito.course.scope import course_scope, full_scope
 
     progress = Progress(completed={1: "t", 3: "t"})
-    assert _unfinished_before(MANIFEST, progress, MANIFEST.module(5)) == ["02", "04"]
+    assert _unfinished_before(full_scope(MANIFEST), progress, MANIFEST.module(5)) == ["02", "04"]
+    optimization = course_scope((3, 4, 5), MANIFEST)  # 01-02 filled: not the learner's to finish
+    assert _unfinished_before(optimization, progress, MANIFEST.module(5)) == ["04"]
 
 
 def test_complete_refuses_when_tests_skip_for_want_of_pytorch(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from tito.commands.common import (
     workspace_progress,
 )
 from tito.course.manifest import REPOSITORY, Manifest, Milestone, load_manifest
+from tito.course.scope import workspace_scope
 from tito.course.workspace import MILESTONES, find_workspace, workspace_env
 
 RUN = """
@@ -35,8 +36,12 @@ sys.exit(0 if run_milestone(number, fast=fast, data_dir=data_dir)["passed"] else
 
 
 def _completed(root: Path | None) -> set[int] | None:
-    """The completed modules of the workspace at ``root``; ``None`` outside a workspace."""
-    return set(workspace_progress(root).completed) if root else None
+    """The modules of the workspace at ``root`` that are done: completed, or filled from the
+    reference by its course (``tito init --modules``); ``None`` outside a workspace."""
+    if root is None:
+        return None
+    filled = workspace_scope(root, load_manifest()).filled
+    return set(workspace_progress(root).completed) | set(filled)
 
 
 def _missing(milestone: Milestone, completed: set[int] | None) -> list[int]:

@@ -33,8 +33,8 @@ from tito.course.edition import render
 from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest
 from tito.course.notebook import how_to_open, write_notebook
 from tito.course.progress import BACKUP_DIR, Progress, new_backup_dir, now, write_atomic
-from tito.course.regions import Region, package_regions, parse_regions
-from tito.course.testreport import write_pieces
+from tito.course.regions import Region, module_regions, package_regions, parse_regions
+from tito.course.scope import Scope, default_scope, workspace_scope
 from tito.course.testsummary import TEST_TOOLS, missing_package_skips, read_records, summary
 from tito.course.workspace import LESSON, find_workspace, pytest_command, workspace_env
 
@@ -43,17 +43,17 @@ REPORT_PLUGIN = "tito.course.testreport"
 NO_TESTS = 5  # pytest's exit code when no test was collected
 
 
-def _next_module(manifest: Manifest, progress: Progress) -> Module | None:
-    """The first module not yet complete."""
-    return next((m for m in manifest.modules if m.number not in progress.completed), None)
+def _next_module(manifest: Manifest, progress: Progress, scope: Scope) -> Module | None:
+    """The first module of the course (``scope``) not yet complete."""
+    return next(
+        (manifest.module(number) for number in scope.offered if number not in progress.completed),
+        None,
+    )
 
 
 def _regions_of(root: Path, module: Module) -> list[Region]:
     """The regions of ``module`` in the package under ``root``, in file and line order."""
-    found = package_regions(root)
-    return [
-        region for regions in found.values() for region in regions if region.module == module.number
-    ]
+    return module_regions(root, module.number)
 
 
 def _with_regions(root: Path) -> set[int]:
@@ -74,8 +74,31 @@ def _not_available(module: Module) -> int:
     )
 
 
-def _mark(module: Module, progress: Progress | None) -> str:
-    """``[x]`` complete, ``[~]`` started, ``[ ]`` not yet."""
+def _not_offered(module: Module, scope: Scope) -> int:
+    """Say that this workspace's course does not offer ``module``; return ``FAILED``."""
+    how = "it came filled from the reference" if module.number in scope.filled else "it is left out"
+    return fail(
+        f"{module.label} is not part of this course, which offers module(s) {scope.label}: {how}",
+        "tito module list  (marks the modules of this course)",
+    )
+
+
+def _unavailable(root: Path, module: Module, manifest: Manifest) -> int | None:
+    """The exit code of refusing ``module`` in the workspace ``root``, or ``None`` if the
+    course offers it and has its exercises and tests."""
+    scope = workspace_scope(root, manifest)
+    if module.number not in scope.offered:
+        return _not_offered(module, scope)
+    return None if available(root, module) else _not_available(module)
+
+
+def _mark(module: Module, progress: Progress | None, scope: Scope) -> str:
+    """``[x]`` complete, ``[~]`` started, ``[ ]`` not yet, ``[=]`` filled from the reference,
+    ``[-]`` not in this course."""
+    if module.number in scope.filled:
+        return "[=]"
+    if module.number not in scope.offered:
+        return "[-]"
     if progress and module.number in progress.completed:
         return "[x]"
     return "[~]" if progress and module.number in progress.started else "[ ]"
@@ -86,6 +109,7 @@ def list_modules(args: argparse.Namespace) -> int:
     manifest = load_manifest()
     root = find_workspace(Path.cwd())
     progress = workspace_progress(root) if root else None
+    scope = workspace_scope(root, manifest) if root else default_scope(manifest)
     course = root or REPOSITORY
     numbers = _with_regions(course)
     print(f"{manifest.title}: {len(manifest.modules)} modules")
@@ -93,21 +117,28 @@ def list_modules(args: argparse.Namespace) -> int:
     for tier, description in manifest.tiers.items():
         print(f"\n{description}")
         for module in (m for m in manifest.modules if m.tier == tier):
-            mark = _mark(module, progress)
-            later = "" if available(course, module, numbers) else "  (not available yet)"
+            mark = _mark(module, progress, scope)
+            waiting = module.number in scope.offered and not available(course, module, numbers)
+            later = "  (not available yet)" if waiting else ""
             print(f"  {mark} {module.tag} {module.title:<34} chapter: {module.chapter}{later}")
-    print("\n(x: complete, ~: started)")
+    legend = "x: complete, ~: started"
+    if len(scope.offered) < len(manifest.modules):
+        legend += ", =: filled from the reference, -: not in this course"
+    print(f"\n({legend})")
     print("Next: tito module start NN" if root else "Next: tito init DIR")
     return OK
 
 
 def _status_record(manifest: Manifest, progress: Progress, root: Path) -> dict:
     """Everything ``status`` reports, as a JSON-ready dict."""
-    following = _next_module(manifest, progress)
-    done = set(progress.completed)
+    scope = workspace_scope(root, manifest)
+    following = _next_module(manifest, progress, scope)
+    done = set(progress.completed) | set(scope.filled)
     return {
         "workspace": str(root),
-        "completed": sorted(done),
+        "offered": list(scope.offered),
+        "filled": list(scope.filled),
+        "completed": sorted(progress.completed),
         "next": following.number if following else None,
         "modules": [
             {
@@ -141,7 +172,7 @@ def status(args: argparse.Namespace) -> int:
         print(json.dumps(record, indent=2))
         return OK
     print(f"Workspace {root}")
-    print(f"Completed {len(record['completed'])} of {len(manifest.modules)} modules")
+    print(f"Completed {len(record['completed'])} of {len(record['offered'])} modules")
     for module in record["modules"]:
         if module["started"] and not module["completed"]:
             print(f"  started {module['number']:02d} {module['title']} on {module['started']}")
@@ -179,10 +210,13 @@ def start(args: argparse.Namespace) -> int:
     module = lookup_module(manifest, args.number)
     if root is None or module is None:
         return USAGE
-    if not available(root, module):
-        return _not_available(module)
+    refused = _unavailable(root, module, manifest)
+    if refused is not None:
+        return refused
+    done_by_course = set(workspace_scope(root, manifest).filled)
     with changing_progress(root) as progress:
-        missing = [f"{n:02d}" for n in module.prerequisites if n not in progress.completed]
+        done = done_by_course | set(progress.completed)
+        missing = [f"{n:02d}" for n in module.prerequisites if n not in done]
         progress.started.setdefault(module.number, now())
     if missing:
         print(f"note: complete module(s) {', '.join(missing)} first; their tests come first.")
@@ -209,6 +243,8 @@ def _run_tests(
 ) -> tuple[int, list[dict[str, Any]], list[Region]]:
     """Run the tests that belong to ``module``: pytest's exit code, the per-test records
     (``tito.course.testreport``) and the regions they refer to."""
+    from tito.course.testreport import write_pieces  # a pytest plugin: imports pytest
+
     regions = _workspace_regions(root, module)
     print(f"Testing {module.label} against {root / 'tinytorch'}", flush=True)
     with tempfile.TemporaryDirectory(prefix="tito-test-") as folder:
@@ -237,8 +273,9 @@ def test(args: argparse.Namespace) -> int:
     module = lookup_module(manifest, args.number)
     if root is None or module is None:
         return USAGE
-    if not available(root, module):
-        return _not_available(module)
+    refused = _unavailable(root, module, manifest)
+    if refused is not None:
+        return refused
     count = len(_regions_of(root, module))
     if args.exercise is not None and not 1 <= args.exercise <= count:
         return fail(
@@ -262,11 +299,12 @@ def test(args: argparse.Namespace) -> int:
     return FAILED
 
 
-def _unfinished_before(manifest: Manifest, progress: Progress, module: Module) -> list[str]:
+def _unfinished_before(scope: Scope, progress: Progress, module: Module) -> list[str]:
+    """The modules of the course (``scope``) before ``module`` that are not complete yet."""
     return [
-        m.tag
-        for m in manifest.modules
-        if m.number < module.number and m.number not in progress.completed
+        f"{number:02d}"
+        for number in scope.offered
+        if number < module.number and number not in progress.completed
     ]
 
 
@@ -276,8 +314,9 @@ def complete(args: argparse.Namespace) -> int:
     module = lookup_module(manifest, args.number)
     if root is None or module is None:
         return USAGE
-    if not available(root, module):
-        return _not_available(module)
+    refused = _unavailable(root, module, manifest)
+    if refused is not None:
+        return refused
     code, records, regions = _run_tests(root, module, manifest, ["-x"])
     if code not in (OK, FAILED):
         return _pytest_stopped(code, module)
@@ -296,12 +335,13 @@ def complete(args: argparse.Namespace) -> int:
             f"install the test tools ({TEST_TOOLS} in the TinyTorch repository), then: "
             f"tito module complete {module.tag}",
         )
+    scope = workspace_scope(root, manifest)
     with changing_progress(root) as progress:
         progress.started.setdefault(module.number, now())
         progress.completed[module.number] = now()
-        unfinished = _unfinished_before(manifest, progress, module)
+        unfinished = _unfinished_before(scope, progress, module)
         done = len(progress.completed)
-    print(f"\n{module.label} complete ({done} of {len(manifest.modules)}).")
+    print(f"\n{module.label} complete ({done} of {len(scope.offered)}).")
     if unfinished:
         print(f"Not complete yet, before it: module(s) {', '.join(unfinished)} (the milestones")
         print(f"need them): tito module complete {unfinished[0]}")
@@ -309,7 +349,7 @@ def complete(args: argparse.Namespace) -> int:
         if not unfinished:
             where = f"milestones/{milestone.id}/"
             print(f"Unlocked milestone {milestone.year}: {milestone.title} ({where})")
-    following = _next_module(manifest, progress)
+    following = _next_module(manifest, progress, scope)
     print(f"Next: tito module start {following.tag}" if following else "The course is complete!")
     return OK
 

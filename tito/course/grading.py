@@ -42,12 +42,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tito.course import grade_runner
 from tito.course.edition import PACKAGE, SKIPPED
 from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest
 from tito.course.progress import PROGRESS_FILE, Progress, write_atomic
 from tito.course.workspace import copy_tests, pytest_command, write_pytest_ini
 
+# The child's program, copied into the scratch folder. Not imported here: it imports pytest,
+# which `tito` must not need for anything but running tests.
+RUNNER_SOURCE = Path(__file__).with_name("grade_runner.py")
+TOKEN_VARIABLE = "TITO_GRADE_TOKEN"  # grade_runner.TOKEN_VARIABLE: the run's token, for the child
 CSV_FIELDS = ("module", "test", "outcome", "points", "possible")
 NOBODY = 65534  # the unprivileged user graded code runs as when the grader is root
 UNSHARE_FLAGS = ("--net", "--pid", "--fork", "--kill-child", "--mount")
@@ -204,7 +207,7 @@ def lay_out(target: Path, package: Path, manifest: Manifest) -> None:
 def prepare(base: Path, submission: Path, manifest: Manifest, sandbox: Sandbox) -> None:
     """The scratch folder: the runner, the reference and the graded copies, a home."""
     base.chmod(0o711)
-    shutil.copy2(grade_runner.__file__, base / RUNNER)
+    shutil.copy2(RUNNER_SOURCE, base / RUNNER)
     (base / RUNNER).chmod(0o644)
     lay_out(base / "reference", REPOSITORY / PACKAGE, manifest)
     lay_out(base / "graded", submission / PACKAGE, manifest)
@@ -221,7 +224,7 @@ def child_env(base: Path, token: str) -> dict[str, str]:
     home = str(base / "home")
     env.update(PATH=os.defpath, HOME=home, TMPDIR=home, HYPOTHESIS_STORAGE_DIRECTORY=home)
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # installed plugins' hooks would be foreign
-    env[grade_runner.TOKEN_VARIABLE] = token
+    env[TOKEN_VARIABLE] = token
     return env
 
 
@@ -396,13 +399,16 @@ def grade_submission(
     selected: Iterable[int],
     manifest: Manifest | None = None,
     limits: Limits | None = None,
+    course: Iterable[int] | None = None,
 ) -> list[ModuleGrade]:
     """Grade the ``selected`` modules of ``submission``; every other module scores zero.
 
+    The grades cover the modules of ``course`` (default: every module) that have tests.
     ``GradingError`` where the course's own tests cannot run in the sandbox.
     """
     manifest, limits = manifest or load_manifest(), limits or Limits()
     chosen = set(selected)
+    covered = None if course is None else set(course)
     sandbox = detect_sandbox(submission)
     with tempfile.TemporaryDirectory(prefix="tito-grade-") as folder:
         base = Path(folder)
@@ -412,6 +418,7 @@ def grade_submission(
             if module.number in chosen
             else ModuleGrade(module.number, module.title, "not graded")
             for module in gradable(manifest)
+            if covered is None or module.number in covered
         ]
 
 

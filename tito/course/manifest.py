@@ -42,6 +42,7 @@ class Module:
     chapter: str
     prerequisites: tuple[int, ...]
     files: tuple[str, ...]
+    points: int = 10  # what passing its tests is worth in NBGrader (``[grading]`` in the file)
 
     @property
     def tag(self) -> str:
@@ -104,6 +105,7 @@ class Manifest:
     tiers: dict[str, str]
     modules: tuple[Module, ...]
     milestones: tuple[Milestone, ...]
+    github: str = ""  # OWNER/REPO where the student release is published (Colab, Binder)
 
     def module(self, number: int) -> Module:
         """The module with this number; ``KeyError`` names the valid range."""
@@ -125,7 +127,7 @@ class Manifest:
         return [milestone for milestone in self.milestones if milestone.after_module == number]
 
 
-def _module(entry: dict[str, Any]) -> Module:
+def _module(entry: dict[str, Any], default_points: int) -> Module:
     return Module(
         number=int(entry["number"]),
         slug=str(entry["slug"]),
@@ -134,6 +136,7 @@ def _module(entry: dict[str, Any]) -> Module:
         chapter=str(entry["chapter"]),
         prerequisites=tuple(int(number) for number in entry["prerequisites"]),
         files=tuple(str(path) for path in entry["files"]),
+        points=int(entry.get("points", default_points)),
     )
 
 
@@ -159,6 +162,8 @@ def _check(manifest: Manifest) -> None:
             raise ManifestError(f"{module.label}: unknown tier {module.tier!r}")
         if any(not 1 <= number < module.number for number in module.prerequisites):
             raise ManifestError(f"{module.label}: prerequisites must be earlier modules")
+        if module.points < 0:
+            raise ManifestError(f"{module.label}: points must be 0 or more, not {module.points}")
     for milestone in manifest.milestones:
         if not milestone.id[:2].isdigit():
             raise ManifestError(f"milestone {milestone.id}: its id must start with its number")
@@ -175,8 +180,12 @@ def parse_manifest(text: str) -> Manifest:
             textbook=data["course"]["textbook"],
             textbook_url=data["course"]["textbook_url"],
             tiers=dict(data["tiers"]),
-            modules=tuple(_module(entry) for entry in data["module"]),
+            modules=tuple(
+                _module(entry, int(data.get("grading", {}).get("points", 10)))
+                for entry in data["module"]
+            ),
             milestones=tuple(_milestone(entry) for entry in data.get("milestone", [])),
+            github=str(data["course"].get("github", "")),
         )
     except tomllib.TOMLDecodeError as error:
         raise ManifestError(f"manifest is not valid TOML: {error}") from error

@@ -87,9 +87,11 @@ def notebook_cell(cell: Cell, index: int) -> dict[str, Any]:
     return entry
 
 
-def to_notebook(source: str) -> dict[str, Any]:
-    """The nbformat-4 notebook (a JSON-ready dict) of a percent script."""
-    cells = [notebook_cell(cell, index) for index, cell in enumerate(parse_percent(source))]
+def to_notebook(source: str, prelude: tuple[Cell, ...] = ()) -> dict[str, Any]:
+    """The nbformat-4 notebook (a JSON-ready dict) of a percent script, after the cells of
+    ``prelude`` (the Colab header and install cell of a release's notebooks)."""
+    parsed = [*prelude, *parse_percent(source)]
+    cells = [notebook_cell(cell, index) for index, cell in enumerate(parsed)]
     return {
         "cells": cells,
         "metadata": METADATA,
@@ -98,9 +100,10 @@ def to_notebook(source: str) -> dict[str, Any]:
     }
 
 
-def write_notebook(source: Path, target: Path) -> None:
-    """Write the notebook of the percent script ``source`` to ``target``, atomically."""
-    notebook = to_notebook(source.read_text(encoding="utf-8"))
+def write_notebook(source: Path, target: Path, prelude: tuple[Cell, ...] = ()) -> None:
+    """Write the notebook of the percent script ``source`` (after ``prelude``) to ``target``,
+    atomically."""
+    notebook = to_notebook(source.read_text(encoding="utf-8"), prelude)
     write_atomic(target, json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
 
 

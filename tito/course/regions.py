@@ -137,3 +137,14 @@ def package_regions(root: Path, package: str = "tinytorch") -> dict[str, list[Re
             if regions:
                 found[path] = regions
     return found
+
+
+def module_regions(root: Path, number: int, package: str = "tinytorch") -> list[Region]:
+    """The regions of module ``number`` under ``root/package``, in file and line order: the
+    exercises 1, 2, ... of the module, as ``tito module start`` numbers them."""
+    return [
+        region
+        for regions in package_regions(root, package).values()
+        for region in regions
+        if region.module == number
+    ]

@@ -8,7 +8,7 @@ Layout of a workspace made by ``create_workspace``::
                           the notebook lesson.ipynb beside each
     DIR/milestones/       the milestone scripts, run by ``tito milestones run``
     DIR/pytest.ini        the markers and options of the repository's pytest set-up
-    DIR/.tito/            progress.json and backups/
+    DIR/.tito/            progress.json, backups/ and course.json (the modules it offers)
 
 Hidden tests (``tests/NN_slug/hidden/``) stay with the instructor: they are copied only into
 the folder where ``tito grade`` runs a submission.
@@ -26,6 +26,7 @@ from pathlib import Path
 from tito.course.edition import PACKAGE, SKIPPED, build_edition
 from tito.course.manifest import REPOSITORY, Manifest, Module, load_manifest, tomllib
 from tito.course.progress import STATE_DIR, Progress, new_backup_dir, save_progress
+from tito.course.scope import WORKSPACE_SCOPE, Scope, default_scope, save_scope
 
 TEST_HELPERS = ("__init__.py", "conftest.py", "helpers.py")
 HIDDEN = "hidden"
@@ -55,11 +56,17 @@ def pytest_ini(source_root: Path = REPOSITORY) -> str:
 
 
 def copy_tests(
-    target: Path, manifest: Manifest, source_root: Path = REPOSITORY, hidden: bool = False
+    target: Path,
+    manifest: Manifest,
+    source_root: Path = REPOSITORY,
+    hidden: bool = False,
+    up_to: int | None = None,
 ) -> None:
     """Copy the module tests that exist (tests/NN_slug/) and their helpers to ``target``.
 
-    The hidden tests (``tests/NN_slug/hidden/``) are copied only if ``hidden``.
+    The hidden tests (``tests/NN_slug/hidden/``) are copied only if ``hidden``; only the
+    folders of modules 1..``up_to`` if it is given (a test of module k lives in the folder of
+    module k or an earlier one).
     """
     tests = target / "tests"
     tests.mkdir(parents=True)
@@ -68,6 +75,8 @@ def copy_tests(
             shutil.copy2(source_root / "tests" / name, tests / name)
     ignore = SKIPPED if hidden else shutil.ignore_patterns("__pycache__", "*.pyc", HIDDEN)
     for module in manifest.modules:
+        if up_to is not None and module.number > up_to:
+            continue
         if (source_root / module.tests_dir).is_dir():
             shutil.copytree(
                 source_root / module.tests_dir, target / module.tests_dir, ignore=ignore
@@ -79,9 +88,18 @@ def write_pytest_ini(target: Path, source_root: Path = REPOSITORY) -> None:
     (target / PYTEST_CONFIG).write_text(pytest_ini(source_root), encoding="utf-8")
 
 
-def copy_course_files(target: Path, manifest: Manifest, source_root: Path = REPOSITORY) -> None:
-    """Copy the lesson sources that exist and the milestone scripts to ``target``."""
+def copy_course_files(
+    target: Path,
+    manifest: Manifest,
+    source_root: Path = REPOSITORY,
+    offered: Iterable[int] | None = None,
+) -> None:
+    """Copy the lesson sources that exist (of the ``offered`` modules only, if given) and the
+    milestone scripts to ``target``."""
+    wanted = None if offered is None else set(offered)
     for module in manifest.modules:
+        if wanted is not None and module.number not in wanted:
+            continue
         lesson = source_root / module.lesson_dir / LESSON
         if lesson.is_file():
             (target / module.lesson_dir).mkdir(parents=True, exist_ok=True)
@@ -102,20 +120,28 @@ def back_up_content(root: Path) -> Path | None:
 
 
 def create_workspace(
-    target: Path, filled: Iterable[int] = (), manifest: Manifest | None = None
+    target: Path,
+    filled: Iterable[int] = (),
+    manifest: Manifest | None = None,
+    scope: Scope | None = None,
 ) -> Path | None:
     """Make (or refresh) a workspace at ``target``; return the backup of what it replaced.
 
-    Regions of the modules in ``filled`` keep the reference code (tests and instructors).
+    ``scope`` (default: the course's, see ``tito.course.scope``) names the modules offered;
+    the regions of its filled modules, and of the modules in ``filled`` (tests and
+    instructors), keep the reference code. Only the offered modules' lessons are copied,
+    and the tests of the modules up to the last offered one.
     """
     manifest = manifest or load_manifest()
+    scope = scope or default_scope(manifest)
     target.mkdir(parents=True, exist_ok=True)
     (target / STATE_DIR).mkdir(exist_ok=True)
     backup = back_up_content(target)
-    build_edition(target, filled, manifest=manifest)
-    copy_tests(target, manifest)
+    build_edition(target, {*filled, *scope.filled}, manifest=manifest)
+    copy_tests(target, manifest, up_to=max(scope.offered))
     write_pytest_ini(target)
-    copy_course_files(target, manifest)
+    copy_course_files(target, manifest, offered=scope.offered)
+    save_scope(target / WORKSPACE_SCOPE, scope)
     save_progress(target, Progress())
     return backup
 
