@@ -62,7 +62,6 @@ STORY = """
     with your profiler, pruning, int8 quantization and key/value cache, and let your
     benchmark harness judge the result under those rules.
 """
-PRUNED = 0.5  # fraction of the channels of every layer but the last that pruning removes
 THREADS = 1  # BLAS threads while timing: reproducible figures on a shared machine
 NEW_TOKENS = 256  # tokens the GPT writes per question (module 17's target is set for 256)
 QUANTIZED = ["channel_pruning", "retraining", "operator_fusion", "calibration",
@@ -83,11 +82,14 @@ def digits(fast: bool, data_dir: str | None) -> tuple[str, TensorDataset, Tensor
     return "TinyDigits", images(TinyDigits(train=True)), images(TinyDigits(train=False))
 
 
-def recipe(dataset: str) -> dict:
-    """Milestone 04's training settings for ``dataset``: epochs, batch size, learning rate."""
+def recipe(dataset: str, fast: bool) -> tuple[dict, float, int]:
+    """Milestone 04's training settings for ``dataset`` (epochs, batch size, learning rate),
+    the fraction of channels to prune and the epochs of fine-tuning after it. The 8x8
+    network starts with 6 and 16 filters only, so it loses a quarter of them, not half."""
     if dataset == "MNIST":
-        return {"epochs": 3, "batch_size": 128, "lr": 3e-3}
-    return {"epochs": 30, "batch_size": 32, "lr": 5e-3}
+        return {"epochs": 3, "batch_size": 128, "lr": 3e-3}, 0.5, 1
+    epochs = 10 if fast else 30
+    return {"epochs": epochs, "batch_size": 32, "lr": 5e-3}, 0.25, epochs // 2
 
 
 def hot_op(model: nn.Module, samples: list[torch.Tensor]) -> str:
@@ -147,9 +149,7 @@ def lenet(fast: bool, data_dir: str | None) -> tuple[list[Check], dict]:
     """Train, profile, prune, quantize and benchmark LeNet-5; its checks and its figures."""
     milestone04 = load_script(4)
     dataset, train_data, test_data = digits(fast, data_dir)
-    settings = recipe(dataset)
-    if fast:
-        settings["epochs"] = 10
+    settings, pruned_fraction, tune_epochs = recipe(dataset, fast)
     model = lenet5(train_data[0][0].shape[-1])
     milestone04.train(model, train_data, label=f"LeNet-5 on {dataset}", **settings)
     model.eval()
@@ -159,10 +159,10 @@ def lenet(fast: bool, data_dir: str | None) -> tuple[list[Check], dict]:
     hot = hot_op(model, [test_images[i : i + 1] for i in range(200)])
     print(f" The hot op is {hot}.\n")
 
-    print(f" Prune {PRUNED:.0%} of the channels of every layer but the last, then fine-tune:")
-    pruned = prune_channels(model, PRUNED)
-    tune = {**settings, "epochs": max(1, settings["epochs"] // 5), "lr": settings["lr"] / 3}
-    milestone04.train(pruned, train_data, label="fine-tune", **tune)
+    print(f" Prune {pruned_fraction:.0%} of the channels of every layer but the last, then "
+          f"fine-tune for {tune_epochs} epoch(s):")  # fmt: skip
+    pruned = prune_channels(model, pruned_fraction)
+    milestone04.train(pruned, train_data, label="fine-tune", **{**settings, "epochs": tune_epochs})
     pruned.eval()
     optimized = quantize_int8(pruned, train_data[:1024][0])
     print(f" Quantized to int8:\n{optimized}\n")
@@ -192,7 +192,7 @@ def lenet(fast: bool, data_dir: str | None) -> tuple[list[Check], dict]:
         Check("LeNet-5 accuracy lost", before["accuracy"] - after["accuracy"], 0.01,
               at_most=True),
     ]  # fmt: skip
-    figures = {"dataset": dataset, "hot_op": hot, "pruned_fraction": PRUNED,
+    figures = {"dataset": dataset, "hot_op": hot, "pruned_fraction": pruned_fraction,
                "baseline": before, "optimized": after, "mlperf": mlperf.to_dict()}  # fmt: skip
     return checks, figures
 

@@ -179,7 +179,8 @@ class PackedLayer:
     rows: (O, K) float32, the centred weight integers qw - zw (exact in float32); largest:
     max |qw - zw|; scales: float32 weight scales and bias: float32 or None, both (O,) for a
     Linear and (O, 1, 1) for a Conv2d (they broadcast against the accumulator); scale,
-    zero_point: the output's qparams, inverse_scale: float32(1) / float32(scale).
+    zero_point: the output's qparams, inverse_scale: float32(1) / float32(scale); qparams:
+    (scale, zero_point) as the 0-d arrays every output ``QuantizedTensor`` shares.
     """
 
     rows: np.ndarray
@@ -189,6 +190,7 @@ class PackedLayer:
     scale: float
     zero_point: int
     inverse_scale: np.float32
+    qparams: tuple[np.ndarray, np.ndarray]
 
 
 def pack_layer(
@@ -205,6 +207,7 @@ def pack_layer(
         scale=scale,
         zero_point=zero_point,
         inverse_scale=np.float32(1.0) / np.float32(scale),
+        qparams=(np.array(float(scale)), np.array(int(zero_point))),
     )
 
 
@@ -229,7 +232,7 @@ def _requantized(accumulator: np.ndarray, x: QuantizedTensor, packed: PackedLaye
     np.rint(real, out=real)
     np.maximum(real, max(qmin, packed.zero_point) if relu else qmin, out=real)
     np.minimum(real, qmax, out=real)
-    return _per_tensor(real.astype(x._integers.dtype), packed.scale, packed.zero_point, x)
+    return QuantizedTensor(real.astype(x._integers.dtype), *packed.qparams, None, x.dtype)
 
 
 def linear_packed(x: QuantizedTensor, packed: PackedLayer, relu: bool = False) -> QuantizedTensor:
