@@ -163,7 +163,9 @@ def max_pool2d(
     """Max over windows of the integers: dequantizing is increasing, so the largest integer
     is the largest real, and the scale and zero point carry over unchanged. A running
     maximum over the kernel taps, each one strided (N, C, OH, OW) view (as float pooling)."""
-    out_size = tuple(output_size(size, k, s, 1) for size, k, s in zip(x.shape[2:], kernel, stride))
+    height, width = x._integers.shape[2:]
+    out_size = (output_size(height, kernel[0], stride[0], 1),
+                output_size(width, kernel[1], stride[1], 1))  # fmt: skip
     taps = kernel_taps(kernel, stride, (1, 1), out_size)
     _, rows, cols = next(taps)
     best = x._integers[:, :, rows, cols].copy()  # (N, C, OH, OW)
@@ -237,14 +239,15 @@ def _requantized(accumulator: np.ndarray, x: QuantizedTensor, packed: PackedLaye
 
 def linear_packed(x: QuantizedTensor, packed: PackedLayer, relu: bool = False) -> QuantizedTensor:
     """``linear`` (then ``relu`` if asked) of a prepacked layer: the same integers."""
-    centred = x._integers.astype(np.float32)  # (*, K)
+    shape = x._integers.shape  # (*, K)
+    centred = x._integers.astype(np.float32)
     centred -= np.float32(x._zero_points)
-    flat = centred.reshape(-1, x.shape[-1])  # (M, K)
+    flat = centred.reshape(-1, shape[-1])  # (M, K)
     if _one_product_is_exact(x, packed):
         accumulator = flat @ packed.rows.T  # (M, O): integers, exact in float32
     else:
         accumulator = int_matmul(flat, packed.rows.T).astype(np.float32)
-    return _requantized(accumulator.reshape(*x.shape[:-1], -1), x, packed, relu)  # (*, O)
+    return _requantized(accumulator.reshape(*shape[:-1], -1), x, packed, relu)  # (*, O)
 
 
 def indirection(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
@@ -264,8 +267,8 @@ def conv2d_packed(x: QuantizedTensor, packed: PackedLayer, index: np.ndarray,
                   out_size: tuple[int, int], relu: bool = False) -> QuantizedTensor:  # fmt: skip
     """``conv2d`` (then ``relu`` if asked) of a prepacked layer, with the ``indirection``
     index of x's shape; ``out_size`` is (OH, OW). The same integers as ``conv2d``."""
-    n = x.shape[0]
-    flat = np.zeros((n, math.prod(x.shape[1:]) + 1), np.float32)  # (N, C H W + 1)
+    n, *image = x._integers.shape  # (N, C, H, W)
+    flat = np.zeros((n, math.prod(image) + 1), np.float32)  # (N, C H W + 1)
     np.subtract(x._integers.reshape(n, -1), np.float32(x._zero_points), out=flat[:, :-1])
     columns = flat[:, index]  # (N, C kh kw, OH OW); the last column of flat, 0, pads
     if _one_product_is_exact(x, packed):

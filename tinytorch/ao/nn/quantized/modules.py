@@ -18,6 +18,7 @@ leave the integer domain.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,9 @@ from tinytorch.qtensor import (
     quantize_per_tensor,
 )
 from tinytorch.tensor import Tensor
+
+_VERSION = operator.attrgetter("_version_counter.value")
+"""A tensor's version (``Tensor._version``), read without a Python call."""
 
 
 def _buffer(array: np.ndarray) -> Tensor:
@@ -78,7 +82,7 @@ class _WeightedQuantizedModule(Module):
         if np.any(zero_points != 0):
             self.register_buffer("weight_zero_point", _buffer(zero_points.astype(np.int8)))
         self.register_buffer("bias", None if bias is None else _buffer(bias._data.copy()))
-        self._packed_cache: tuple | None = None  # (buffers and versions, what _packed returns)
+        self._packed_cache: tuple | None = None  # (buffers, their versions, the PackedLayer)
 
     def weight(self) -> QuantizedTensor:
         """The quantized weight (a method, as in PyTorch's quantized modules)."""
@@ -99,13 +103,20 @@ class _WeightedQuantizedModule(Module):
     def _packed(self) -> qF.PackedLayer:
         """The layer prepacked (``qF.pack_layer``) on the first call and again whenever a
         buffer is replaced or written in place (``load_state_dict`` copies into the buffers:
-        their version counters move)."""
-        buffers = [(tensor, tensor._version) for tensor in self._buffers.values()
-                   if tensor is not None]  # fmt: skip
-        if self._packed_cache is None or not _same_buffers(self._packed_cache[0], buffers):
+        their version counters move). The check runs on every call, so it is C-level: the
+        cache holds the buffers themselves (a new tensor could reuse a freed one's id)."""
+        buffers = tuple([tensor for tensor in self._buffers.values() if tensor is not None])
+        versions = tuple(map(_VERSION, buffers))
+        cached = self._packed_cache
+        if (
+            cached is None
+            or cached[1] != versions
+            or len(cached[0]) != len(buffers)
+            or not all(map(operator.is_, cached[0], buffers))
+        ):
             packed = qF.pack_layer(self.weight(), self._bias(), self.scale, self.zero_point)
-            self._packed_cache = (buffers, packed)
-        return self._packed_cache[1]
+            self._packed_cache = cached = (buffers, versions, packed)
+        return cached[2]
 
 
 class _OutputQParams:
@@ -193,11 +204,10 @@ class Conv2d(_OutputQParams, _WeightedQuantizedModule):
 
     def forward(self, x: QuantizedTensor) -> QuantizedTensor:
         _require_quantized("Conv2d", x)
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"quantized Conv2d expects (N, {self.in_channels}, H, W), got {x.shape}"
-            )
-        index, out_size = self._indirection(x.shape[1:])
+        shape = x._integers.shape
+        if len(shape) != 4 or shape[1] != self.in_channels:
+            raise ValueError(f"quantized Conv2d expects (N, {self.in_channels}, H, W), got {shape}")
+        index, out_size = self._indirection(shape[1:])
         return qF.conv2d_packed(x, self._packed(), index, out_size, self.relu)
 
     def _indirection(self, shape: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, int]]:
@@ -332,15 +342,6 @@ def _weight_observer(module: Module) -> Module:
     if fake_quant is not None:
         return fake_quant.activation_post_process
     return module.qconfig.weight()
-
-
-def _same_buffers(cached: list[tuple[Tensor, int]], now: list[tuple[Tensor, int]]) -> bool:
-    """Whether the buffers are the same tensor objects at the same versions as when packed
-    (holding the tensors, not their ids: a new tensor could reuse a freed one's id)."""
-    return len(cached) == len(now) and all(
-        old is new and old_version == new_version
-        for (old, old_version), (new, new_version) in zip(cached, now)
-    )
 
 
 def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
