@@ -86,6 +86,7 @@ def run_milestone(
 
 
 def _milestone(number: int) -> Milestone:
+    """The milestone numbered ``number``; ``ValueError`` lists the numbers there are."""
     milestone = next((m for m in MILESTONES if m.number == number), None)
     if milestone is None:
         raise ValueError(f"no milestone {number}; there are {[m.number for m in MILESTONES]}")
