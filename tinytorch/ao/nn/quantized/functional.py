@@ -20,7 +20,7 @@ Prepacked kernels (``linear_packed``, ``conv2d_packed``): the quantized modules 
 They compute the very integers of ``linear`` and ``conv2d`` (tests compare them bit for bit)
 with less work per call, which is what counts when a query is one image:
 
-* the weight is prepacked once (``pack_weight``), as PyTorch's quantized engines do: centred
+* the weight is prepacked once (``pack_layer``), as PyTorch's quantized engines do: centred
   integers already in float32, the scales in float32, the largest |integer|;
 * the bound of ``int_matmul`` is checked from what is known ahead, without scanning the
   input: |qx - zx| <= max(zx - qmin, qmax - zx) = A, so K A B <= 2^24 makes one float32
@@ -29,7 +29,7 @@ with less work per call, which is what counts when a query is one image:
 * a fused ReLU is the clamp's lower bound, max(qmin, zy) (``relu`` below);
 * convolution gathers its columns with an indirection index (``indirection``), built once
   per input shape: the flat position of the input value each column entry reads, or a
-  position holding 0 for the padding. One fancy-index copy replaces padding, the strided
+  position holding 0 for the padding. One gather (``np.take``) replaces padding, the strided
   window view and its reshape (the indirect convolution of Dukhan, 2019).
 """
 
@@ -270,7 +270,7 @@ def conv2d_packed(x: QuantizedTensor, packed: PackedLayer, index: np.ndarray,
     n, *image = x._integers.shape  # (N, C, H, W)
     flat = np.zeros((n, math.prod(image) + 1), np.float32)  # (N, C H W + 1)
     np.subtract(x._integers.reshape(n, -1), np.float32(x._zero_points), out=flat[:, :-1])
-    columns = flat[:, index]  # (N, C kh kw, OH OW); the last column of flat, 0, pads
+    columns = np.take(flat, index, axis=1)  # (N, C kh kw, OH OW); flat's last column, 0, pads
     if _one_product_is_exact(x, packed):
         accumulator = packed.rows @ columns  # (N, O, OH OW): integers, exact in float32
     else:
