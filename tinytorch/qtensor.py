@@ -32,6 +32,8 @@ product is taken in float64 and then rounded to float32, as PyTorch does.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,6 +67,7 @@ per_channel_symmetric = qscheme("per_channel_symmetric")
 QUANTIZED_DTYPES = (dtypes.qint8, dtypes.quint8)
 
 
+@functools.cache  # asked on every quantized layer call: np.iinfo costs more than the lookup
 def dtype_range(dtype: dtypes.dtype) -> tuple[int, int]:
     """(qmin, qmax) of a quantized dtype: (-128, 127) for qint8, (0, 255) for quint8."""
     info = np.iinfo(dtype.numpy_dtype)
@@ -207,7 +210,7 @@ class QuantizedTensor:
         self._require_per_tensor("flatten")
         shape = self.shape
         end = end_dim % len(shape)
-        merged = int(np.prod(shape[start_dim : end + 1]))
+        merged = math.prod(shape[start_dim : end + 1])
         return self.reshape(*shape[:start_dim], merged, *shape[end + 1 :])
 
     def __repr__(self) -> str:
@@ -242,6 +245,15 @@ def quantize_per_tensor(
     qmin, qmax = _check_dtype("quantize_per_tensor", dtype)
     scales = _check_scales("quantize_per_tensor", np.array(scale, np.float64))
     zero_points = _check_zero_points("quantize_per_tensor", np.array(zero_point), qmin, qmax)
+    return quantize_checked(values, scales, zero_points, dtype)
+
+
+def quantize_checked(
+    values: np.ndarray, scales: np.ndarray, zero_points: np.ndarray, dtype: dtypes.dtype
+) -> QuantizedTensor:
+    """``quantize_per_tensor`` of float32 ``values`` with a float64 scale and an int64 zero
+    point (0-d arrays) already checked: what a ``Quantize`` layer runs on every call."""
+    qmin, qmax = dtype_range(dtype)
     inverse_scale = np.float32(1.0) / np.float32(scales)
     # x * (1 / scale) + zero_point rounded once to float32, as a fused multiply-add does:
     # float64 holds the product of two float32 numbers exactly.

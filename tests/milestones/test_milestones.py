@@ -15,7 +15,13 @@ from tinytorch.milestones.harness import main
 pytestmark = pytest.mark.milestone
 
 
-@pytest.mark.parametrize("number", [milestone.number for milestone in list_milestones()])
+MEASURED = 6
+"""Milestone 06's targets are speed-ups measured on the machine that runs it, which tests do
+not assert: test_mlperf.py runs it once and checks that its result is consistent."""
+TARGETED = [milestone.number for milestone in list_milestones() if milestone.number != MEASURED]
+
+
+@pytest.mark.parametrize("number", TARGETED)
 def test_fast_mode_reaches_every_target(number, tmp_path):
     output = tmp_path / "result.json"
     returned = run_milestone(number, fast=True, data_dir=tmp_path, output=output)
@@ -63,12 +69,23 @@ def test_a_missing_course_module_is_reported_not_a_crash(tmp_path, capsys):
     assert not output.exists()
 
 
-def test_the_tour_runs_every_milestone_and_summarises(tmp_path):
-    completed = tito("milestones", "tour", "--fast", "--data-dir", str(tmp_path), cwd=tmp_path)
+def test_the_tour_runs_the_milestones_asked_for_and_summarises(tmp_path):
+    numbers = [f"{number:02d}" for number in TARGETED]  # 06 tours once, in test_mlperf.py
+    completed = tito("milestones", "tour", *numbers, "--fast", "--data-dir", str(tmp_path),
+                     cwd=tmp_path)  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr
     summary = completed.stdout.split("Tour done in")[0].rsplit("\nmilestone", 1)[1]
     for milestone in list_milestones():
-        result = json.loads((tmp_path / f".tinytorch/results/{milestone.slug}.json").read_text())
+        path = tmp_path / f".tinytorch/results/{milestone.slug}.json"
+        if milestone.number == MEASURED:
+            assert not path.exists() and milestone.slug not in summary
+            continue
+        result = json.loads(path.read_text())
         assert result["passed"] is True and result["fast"] is True
         assert milestone.slug in summary
     assert "MISS" not in summary
+
+
+def test_the_tour_refuses_an_unknown_milestone(tmp_path):
+    completed = tito("milestones", "tour", "42", "--fast", cwd=tmp_path)
+    assert completed.returncode != 0 and "no milestone 42" in completed.stderr

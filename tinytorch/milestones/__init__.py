@@ -4,7 +4,8 @@ Each milestone is a script in ``milestones/NN_year_slug/`` that defines ``run(fa
 returning its result dict, and ends with ``harness.main(run, ...)``. The course tooling calls::
 
     >>> [milestone.slug for milestone in list_milestones()]
-    ['01_1958_perceptron', '02_1969_xor', '03_1986_mlp', '04_1998_lenet', '05_2017_transformer']
+    ['01_1958_perceptron', '02_1969_xor', '03_1986_mlp', '04_1998_lenet', '05_2017_transformer',
+     '06_2018_mlperf']
     >>> result = run_milestone(1, fast=True)     # also writes .tinytorch/results/<slug>.json
     >>> result["passed"]
     True
@@ -50,6 +51,7 @@ MILESTONES = (
     Milestone(3, 1986, "03_1986_mlp", "Backpropagation learns digits", "mlp.py"),
     Milestone(4, 1998, "04_1998_lenet", "LeNet: convolutional networks read digits", "lenet.py"),
     Milestone(5, 2017, "05_2017_transformer", "Attention is all you need", "transformer.py"),
+    Milestone(6, 2018, "06_2018_mlperf", "MLPerf: benchmark an optimized model", "mlperf.py"),
 )
 
 
@@ -77,16 +79,25 @@ def run_milestone(
     Before calling this, the course tooling should check that the learner has completed
     ``milestone.modules`` and refuse with a clear message otherwise.
     """
-    milestone = next((m for m in MILESTONES if m.number == number), None)
-    if milestone is None:
-        raise ValueError(f"no milestone {number}; there are {[m.number for m in MILESTONES]}")
-    result = _load_script(milestone).run(fast=fast, data_dir=data_dir)
+    milestone = _milestone(number)
+    result = load_script(number).run(fast=fast, data_dir=data_dir)
     write_result(result, Path(output) if output else default_output(milestone.slug))
     return result
 
 
-def _load_script(milestone: Milestone) -> ModuleType:
-    """Import ``milestones/<slug>/<script>`` as a module (without running its ``__main__``)."""
+def _milestone(number: int) -> Milestone:
+    """The milestone numbered ``number``; ``ValueError`` lists the numbers there are."""
+    milestone = next((m for m in MILESTONES if m.number == number), None)
+    if milestone is None:
+        raise ValueError(f"no milestone {number}; there are {[m.number for m in MILESTONES]}")
+    return milestone
+
+
+def load_script(number: int) -> ModuleType:
+    """Milestone ``number``'s script as a module (its ``__main__`` block does not run), so that
+    a later milestone can reuse what an earlier one defines (milestone 06 trains its models
+    with the recipes of 04 and 05)."""
+    milestone = _milestone(number)
     path = milestones_dir() / milestone.slug / milestone.script
     if not path.exists():
         raise FileNotFoundError(f"milestone script {path} not found; run from the repository")
@@ -96,4 +107,11 @@ def _load_script(milestone: Milestone) -> ModuleType:
     return module
 
 
-__all__ = ["MILESTONES", "Milestone", "list_milestones", "milestones_dir", "run_milestone"]
+__all__ = [
+    "MILESTONES",
+    "Milestone",
+    "list_milestones",
+    "load_script",
+    "milestones_dir",
+    "run_milestone",
+]

@@ -36,18 +36,35 @@ from tinytorch.utils.data import TensorDataset
 WIDTH = 72
 
 
+UNITS = ("%", "x")  # how a check's value prints: a fraction as a percentage, a ratio
+
+
 @dataclass(frozen=True)
 class Check:
-    """One measured number against its target: ``value >= target`` (or ``<=`` if ``at_most``)."""
+    """One measured number against its target: ``value >= target`` (or ``<=`` if ``at_most``).
+
+    ``unit`` says how both print: ``"%"`` a fraction as a percentage (0.97 -> 97.0%), ``"x"``
+    a ratio (4.2 -> 4.2x, "times smaller" or "times faster").
+    """
 
     name: str
     value: float
     target: float
     at_most: bool = False
+    unit: str = "%"
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"Check {self.name!r}: unit must be one of {UNITS}, got {self.unit!r}")
 
     @property
     def passed(self) -> bool:
         return self.value <= self.target if self.at_most else self.value >= self.target
+
+
+def format_value(value: float, unit: str = "%") -> str:
+    """A check's value or target as printed: 0.971 -> "97.1%" (unit "%"), 4.24 -> "4.2x"."""
+    return f"{value:.1%}" if unit == "%" else f"{value:.1f}x"
 
 
 class CurveBar(ProgressBar):
@@ -112,7 +129,9 @@ def report(
     for check in checks:
         sign = "<=" if check.at_most else ">="
         mark = "ok" if check.passed else "MISS"
-        print(f" {check.name:<34}{check.value:>10.1%}{sign:>5} {check.target:>6.1%}  {mark}")
+        value = format_value(check.value, check.unit)
+        print(f" {check.name:<34}{value:>10}{sign:>5} {format_value(check.target, check.unit):>6}"
+              f"  {mark}")  # fmt: skip
     passed = all(check.passed for check in checks)
     verdict = "MILESTONE ACHIEVED" if passed else "NOT YET: a target was missed"
     print(f"\n {verdict} ({seconds:.1f} s{', fast mode' if fast else ''})\n")

@@ -178,14 +178,21 @@ def _fresh_result(home: Path, milestone: Milestone, since: float) -> dict | None
     return _result(home, milestone) if fresh else None
 
 
+def _formatted(value: float, unit: str) -> str:
+    """A check's number as the milestone printed it: a fraction as a percentage (unit "%"), a
+    ratio as "4.2x" (unit "x"). tito reads results as JSON and never imports tinytorch."""
+    return f"{value:.1%}" if unit == "%" else f"{value:.1f}x"
+
+
 def _tour_rows(milestone: Milestone, result: dict, seconds: float) -> list[tuple[str, ...]]:
     """The summary rows of one milestone's result, one per check."""
     rows = []
     for check in result["checks"]:
         sign = "<=" if check["at_most"] else ">="
         verdict = "ok" if check["passed"] else "MISS"
-        target = f"{sign} {check['target']:.1%}"
-        rows.append(("", check["name"], target, f"{check['value']:.1%}", verdict, ""))
+        unit = check.get("unit", "%")  # results written before units existed are fractions
+        target = f"{sign} {_formatted(check['target'], unit)}"
+        rows.append(("", check["name"], target, _formatted(check["value"], unit), verdict, ""))
     first = rows[0]
     rows[0] = (milestone.id, *first[1:5], f"{seconds:.1f} s")
     return rows
@@ -202,17 +209,23 @@ def _print_summary(rows: list[tuple[str, ...]], seconds: float, passed: bool) ->
 
 
 def tour(args: argparse.Namespace) -> int:
-    """Run every written milestone in order, then print a summary table.
+    """Run every written milestone in order (or only those numbered), then print a summary
+    table.
 
     On the reference outside a workspace; inside one, on the workspace's tinytorch and only
     the unlocked milestones. Fails if any milestone that ran missed a target.
     """
+    manifest = load_manifest()
+    try:
+        chosen = [manifest.milestone(number).id for number in args.numbers]
+    except KeyError as error:
+        return fail(str(error.args[0]), "tito milestones list", USAGE)
     root = find_workspace(Path.cwd())
     completed, home = _completed(root), root or Path.cwd()
     env = workspace_env(root) if root else dict(os.environ)
     rows, passed, start = [], True, time.time()
-    for milestone in load_manifest().milestones:
-        if not _written(milestone, root):
+    for milestone in manifest.milestones:
+        if not _written(milestone, root) or (chosen and milestone.id not in chosen):
             continue
         missing = _missing(milestone, completed)
         if missing:
@@ -255,6 +268,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     touring = sub.add_parser(
         "tour", help="run every milestone in order and summarise", description=tour.__doc__
     )
+    touring.add_argument("numbers", metavar="NN", type=module_number, nargs="*",
+                         help="only these milestones (default: every one)")  # fmt: skip
     touring.add_argument("--fast", action="store_true", help="short runs (seconds each)")
     touring.add_argument("--data-dir", metavar="DIR", help="where datasets are kept or fetched")
     touring.set_defaults(run=tour)

@@ -15,13 +15,32 @@ qw (one scale sw[o] per output channel, zero point 0)::
 
 so all the multiply-adds happen on integers and only one multiply per output returns to
 floating point.
+
+Prepacked kernels (``linear_packed``, ``conv2d_packed``): the quantized modules call these.
+They compute the very integers of ``linear`` and ``conv2d`` (tests compare them bit for bit)
+with less work per call, which is what counts when a query is one image:
+
+* the weight is prepacked once (``pack_layer``), as PyTorch's quantized engines do: centred
+  integers already in float32, the scales in float32, the largest |integer|;
+* the bound of ``int_matmul`` is checked from what is known ahead, without scanning the
+  input: |qx - zx| <= max(zx - qmin, qmax - zx) = A, so K A B <= 2^24 makes one float32
+  matmul exact (LeNet-5's largest K is 400: 400 * 255 * 127 < 2^24). Otherwise the chunked
+  ``int_matmul`` runs;
+* a fused ReLU is the clamp's lower bound, max(qmin, zy) (``relu`` below);
+* convolution gathers its columns with an indirection index (``indirection``), built once
+  per input shape: the flat position of the input value each column entry reads, or a
+  position holding 0 for the padding. One gather (``np.take``) replaces padding, the strided
+  window view and its reshape (the indirect convolution of Dukhan, 2019).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
-from tinytorch.ops.conv import im2col, pad_spatial, sliding_windows
+from tinytorch.ops.conv import im2col, kernel_taps, output_size, pad_spatial
 from tinytorch.qtensor import QuantizedTensor, dtype_range, quantize_array
 
 FLOAT32_EXACT = 2**24
@@ -142,9 +161,122 @@ def max_pool2d(
     x: QuantizedTensor, kernel: tuple[int, int], stride: tuple[int, int]
 ) -> QuantizedTensor:
     """Max over windows of the integers: dequantizing is increasing, so the largest integer
-    is the largest real, and the scale and zero point carry over unchanged."""
-    windows = sliding_windows(x._integers, kernel, stride, (1, 1))  # (N, C, OH, OW, kh, kw)
-    return x._with_integers(windows.max(axis=(4, 5)))
+    is the largest real, and the scale and zero point carry over unchanged. A running
+    maximum over the kernel taps, each one strided (N, C, OH, OW) view (as float pooling)."""
+    height, width = x._integers.shape[2:]
+    out_size = (output_size(height, kernel[0], stride[0], 1),
+                output_size(width, kernel[1], stride[1], 1))  # fmt: skip
+    taps = kernel_taps(kernel, stride, (1, 1), out_size)
+    _, rows, cols = next(taps)
+    best = x._integers[:, :, rows, cols].copy()  # (N, C, OH, OW)
+    for _, rows, cols in taps:
+        np.maximum(best, x._integers[:, :, rows, cols], out=best)
+    return x._with_integers(best)
+
+
+@dataclass(frozen=True)
+class PackedLayer:
+    """A quantized Linear or Conv2d prepared once for ``linear_packed`` / ``conv2d_packed``.
+
+    rows: (O, K) float32, the centred weight integers qw - zw (exact in float32); largest:
+    max |qw - zw|; scales: float32 weight scales and bias: float32 or None, both (O,) for a
+    Linear and (O, 1, 1) for a Conv2d (they broadcast against the accumulator); scale,
+    zero_point: the output's qparams, inverse_scale: float32(1) / float32(scale); qparams:
+    (scale, zero_point) as the 0-d arrays every output ``QuantizedTensor`` shares.
+    """
+
+    rows: np.ndarray
+    largest: int
+    scales: np.ndarray
+    bias: np.ndarray | None
+    scale: float
+    zero_point: int
+    inverse_scale: np.float32
+    qparams: tuple[np.ndarray, np.ndarray]
+
+
+def pack_layer(
+    weight: QuantizedTensor, bias: np.ndarray | None, scale: float, zero_point: int
+) -> PackedLayer:
+    """Prepack a layer's ``weight``, ``bias`` and output qparams, once for every call."""
+    rows, scales = weight_matrix(weight)
+    shape = (-1,) + (1,) * (weight.dim() - 2)  # (O,) for a Linear, (O, 1, 1) for a Conv2d
+    return PackedLayer(
+        rows=rows.astype(np.float32),
+        largest=int(np.abs(rows).max(initial=0)),
+        scales=scales.reshape(shape),
+        bias=None if bias is None else bias.reshape(shape),
+        scale=scale,
+        zero_point=zero_point,
+        inverse_scale=np.float32(1.0) / np.float32(scale),
+        qparams=(np.array(float(scale)), np.array(int(zero_point))),
+    )
+
+
+def _one_product_is_exact(x: QuantizedTensor, packed: PackedLayer) -> bool:
+    """Whether every partial sum of (qx - zx) @ rows^T stays within 2^24 (see the notes)."""
+    qmin, qmax = dtype_range(x.dtype)
+    zero_point = int(x._zero_points)
+    largest_input = max(zero_point - qmin, qmax - zero_point)
+    return packed.rows.shape[1] * largest_input * packed.largest <= FLOAT32_EXACT
+
+
+def _requantized(accumulator: np.ndarray, x: QuantizedTensor, packed: PackedLayer,
+                 relu: bool) -> QuantizedTensor:  # fmt: skip
+    """``requantize`` of a float32 ``accumulator`` into x's dtype: the same float32 steps,
+    in place in one buffer; with ``relu`` the clamp starts at the zero point."""
+    qmin, qmax = dtype_range(x.dtype)
+    real = accumulator * (np.float32(x._scales) * packed.scales)  # the multiplier sx * sw
+    if packed.bias is not None:
+        real += packed.bias
+    real *= packed.inverse_scale
+    real += packed.zero_point
+    np.rint(real, out=real)
+    np.maximum(real, max(qmin, packed.zero_point) if relu else qmin, out=real)
+    np.minimum(real, qmax, out=real)
+    return QuantizedTensor(real.astype(x._integers.dtype), *packed.qparams, None, x.dtype)
+
+
+def linear_packed(x: QuantizedTensor, packed: PackedLayer, relu: bool = False) -> QuantizedTensor:
+    """``linear`` (then ``relu`` if asked) of a prepacked layer: the same integers."""
+    shape = x._integers.shape  # (*, K)
+    centred = x._integers.astype(np.float32)
+    centred -= np.float32(x._zero_points)
+    flat = centred.reshape(-1, shape[-1])  # (M, K)
+    if _one_product_is_exact(x, packed):
+        accumulator = flat @ packed.rows.T  # (M, O): integers, exact in float32
+    else:
+        accumulator = int_matmul(flat, packed.rows.T).astype(np.float32)
+    return _requantized(accumulator.reshape(*shape[:-1], -1), x, packed, relu)  # (*, O)
+
+
+def indirection(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
+                padding: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:  # fmt: skip
+    """(C kh kw, OH OW) int64: for each entry of the im2col columns of one (C, H, W) image,
+    the position in that image flattened that it reads, or C H W (one past the end, where
+    ``conv2d_packed`` keeps a 0) for padding. Built by running ``im2col`` on the positions."""
+    channels, height, width = shape
+    positions = np.arange(channels * height * width).reshape(1, channels, height, width)
+    (pad_h, pad_w) = padding
+    padded = pad_spatial(positions, ((pad_h, pad_h), (pad_w, pad_w)), value=positions.size)
+    columns = im2col(padded, kernel, stride, dilation)  # (1, C, kh kw, OH, OW)
+    return columns.reshape(columns.shape[1] * columns.shape[2], -1)
+
+
+def conv2d_packed(x: QuantizedTensor, packed: PackedLayer, index: np.ndarray,
+                  out_size: tuple[int, int], relu: bool = False) -> QuantizedTensor:  # fmt: skip
+    """``conv2d`` (then ``relu`` if asked) of a prepacked layer, with the ``indirection``
+    index of x's shape; ``out_size`` is (OH, OW). The same integers as ``conv2d``."""
+    n, *image = x._integers.shape  # (N, C, H, W)
+    flat = np.zeros((n, math.prod(image) + 1), np.float32)  # (N, C H W + 1)
+    np.subtract(x._integers.reshape(n, -1), np.float32(x._zero_points), out=flat[:, :-1])
+    columns = np.take(flat, index, axis=1)  # (N, C kh kw, OH OW); flat's last column, 0, pads
+    if _one_product_is_exact(x, packed):
+        accumulator = packed.rows @ columns  # (N, O, OH OW): integers, exact in float32
+    else:
+        accumulator = np.stack([int_matmul(packed.rows, image) for image in columns])
+        accumulator = accumulator.astype(np.float32)
+    return _requantized(accumulator.reshape(n, -1, *out_size), x, packed, relu)
 
 
 def _per_tensor(integers: np.ndarray, scale: float, zero_point: int, like: QuantizedTensor

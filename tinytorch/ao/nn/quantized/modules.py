@@ -18,6 +18,7 @@ leave the integer domain.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -26,8 +27,17 @@ from tinytorch import dtypes, nn
 from tinytorch.ao.nn.quantized import functional as qF
 from tinytorch.ao.quantization.observer import PerChannelMinMaxObserver
 from tinytorch.nn.modules.module import Module
-from tinytorch.qtensor import QuantizedTensor, quantize_per_channel, quantize_per_tensor
+from tinytorch.ops.conv import output_size
+from tinytorch.qtensor import (
+    QuantizedTensor,
+    quantize_checked,
+    quantize_per_channel,
+    quantize_per_tensor,
+)
 from tinytorch.tensor import Tensor
+
+_VERSION = operator.attrgetter("_version_counter.value")
+"""A tensor's version (``Tensor._version``), read without a Python call."""
 
 
 def _buffer(array: np.ndarray) -> Tensor:
@@ -72,6 +82,7 @@ class _WeightedQuantizedModule(Module):
         if np.any(zero_points != 0):
             self.register_buffer("weight_zero_point", _buffer(zero_points.astype(np.int8)))
         self.register_buffer("bias", None if bias is None else _buffer(bias._data.copy()))
+        self._packed_cache: tuple | None = None  # (buffers, their versions, the PackedLayer)
 
     def weight(self) -> QuantizedTensor:
         """The quantized weight (a method, as in PyTorch's quantized modules)."""
@@ -88,6 +99,24 @@ class _WeightedQuantizedModule(Module):
 
     def _bias(self) -> np.ndarray | None:
         return None if self.bias is None else self.bias._data
+
+    def _packed(self) -> qF.PackedLayer:
+        """The layer prepacked (``qF.pack_layer``) on the first call and again whenever a
+        buffer is replaced or written in place (``load_state_dict`` copies into the buffers:
+        their version counters move). The check runs on every call, so it is C-level: the
+        cache holds the buffers themselves (a new tensor could reuse a freed one's id)."""
+        buffers = tuple([tensor for tensor in self._buffers.values() if tensor is not None])
+        versions = tuple(map(_VERSION, buffers))
+        cached = self._packed_cache
+        if (
+            cached is None
+            or cached[1] != versions
+            or len(cached[0]) != len(buffers)
+            or not all(map(operator.is_, cached[0], buffers))
+        ):
+            packed = qF.pack_layer(self.weight(), self._bias(), self.scale, self.zero_point)
+            self._packed_cache = cached = (buffers, versions, packed)
+        return cached[2]
 
 
 class _OutputQParams:
@@ -127,9 +156,11 @@ class Linear(_OutputQParams, _WeightedQuantizedModule):
         weight = quantize_weight(layer.weight, _weight_observer(layer))
         return cls(weight, layer.bias, scale, zero_point)
 
+    relu = False  # the fused LinearReLU clamps at the zero point
+
     def forward(self, x: QuantizedTensor) -> QuantizedTensor:
         _require_quantized("Linear", x)
-        return qF.linear(x, self.weight(), self._bias(), self.scale, self.zero_point)
+        return qF.linear_packed(x, self._packed(), self.relu)
 
     def extra_repr(self) -> str:
         return (
@@ -148,6 +179,7 @@ class Conv2d(_OutputQParams, _WeightedQuantizedModule):
         self.out_channels, self.in_channels = weight.shape[:2]
         self.kernel_size = weight.shape[2:]
         self.stride, self.padding, self.dilation = stride, padding, dilation
+        self._indirection_cache: dict[tuple, tuple] = {}  # input (C, H, W) -> _indirection
         self._set_weight(weight, bias)
         self._set_output_qparams(scale, zero_point)
 
@@ -168,12 +200,31 @@ class Conv2d(_OutputQParams, _WeightedQuantizedModule):
             weight, layer.bias, layer.stride, layer.padding, layer.dilation, scale, zero_point
         )
 
+    relu = False  # the fused ConvReLU2d clamps at the zero point
+
     def forward(self, x: QuantizedTensor) -> QuantizedTensor:
         _require_quantized("Conv2d", x)
-        return qF.conv2d(
-            x, self.weight(), self._bias(), self.stride, self.padding, self.dilation,
-            self.scale, self.zero_point,
-        )  # fmt: skip
+        shape = x._integers.shape
+        if len(shape) != 4 or shape[1] != self.in_channels:
+            raise ValueError(f"quantized Conv2d expects (N, {self.in_channels}, H, W), got {shape}")
+        index, out_size = self._indirection(shape[1:])
+        return qF.conv2d_packed(x, self._packed(), index, out_size, self.relu)
+
+    def _indirection(self, shape: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, int]]:
+        """``qF.indirection`` for inputs of (C, H, W) ``shape``, built once per shape, and
+        the output's (OH, OW)."""
+        built = self._indirection_cache
+        if shape not in built:
+            index = qF.indirection(shape, self.kernel_size, self.stride, self.padding,
+                                   self.dilation)  # fmt: skip
+            out_size = tuple(
+                output_size(size + 2 * pad, kernel, stride, dilation)
+                for size, pad, kernel, stride, dilation in zip(
+                    shape[1:], self.padding, self.kernel_size, self.stride, self.dilation
+                )
+            )
+            built[shape] = (index, out_size)
+        return built[shape]
 
     def extra_repr(self) -> str:
         return (
@@ -187,23 +238,21 @@ class LinearReLU(Linear):
     """Quantized Linear then ReLU on the integers (from a fused ``LinearReLU``): the output
     observer saw values after the ReLU, so no level is spent on negatives."""
 
+    relu = True
+
     @classmethod
     def from_float(cls, module: nn.Sequential) -> LinearReLU:
         return cls.from_parts(module[0], *output_qparams(module))
-
-    def forward(self, x: QuantizedTensor) -> QuantizedTensor:
-        return super().forward(x).relu()
 
 
 class ConvReLU2d(Conv2d):
     """Quantized Conv2d then ReLU on the integers (from a fused ``ConvReLU2d``)."""
 
+    relu = True
+
     @classmethod
     def from_float(cls, module: nn.Sequential) -> ConvReLU2d:
         return cls.from_parts(module[0], *output_qparams(module))
-
-    def forward(self, x: QuantizedTensor) -> QuantizedTensor:
-        return super().forward(x).relu()
 
 
 class Quantize(_OutputQParams, Module):
@@ -220,7 +269,12 @@ class Quantize(_OutputQParams, Module):
         return cls(scale, zero_point, module.activation_post_process.dtype)
 
     def forward(self, x: Tensor) -> QuantizedTensor:
-        return quantize_per_tensor(x, self.scale, self.zero_point, self.dtype)
+        """``quantize_per_tensor(x, self.scale, self.zero_point, self.dtype)``, its checks of
+        the qparams done once, when they were chosen, instead of on every call."""
+        if not isinstance(x, Tensor) or x._data.dtype != np.float32:
+            return quantize_per_tensor(x, self.scale, self.zero_point, self.dtype)  # raises
+        scale, zero_point = np.array(self.scale, np.float64), np.array(self.zero_point)
+        return quantize_checked(x._data, scale, zero_point, self.dtype)
 
 
 class DeQuantize(Module):
