@@ -220,9 +220,10 @@ def lenet(fast: bool, data_dir: str | None) -> tuple[list[Check], dict]:
 
 # ---------------------------------------------------------------------- part 2: the GPT
 def talks_gpt(fast: bool, questions: int) -> tuple[GPT, CharTokenizer, list[str]]:
-    """Milestone 05's TinyTalks GPT trained with its recipe (fast: one family of questions and
-    fewer steps), with a context of the longest prompt plus NEW_TOKENS; and the first
-    ``questions`` questions of the test split."""
+    """Milestone 05's TinyTalks GPT (its full size: the cache's gain depends on the model's
+    width, not on how well it is trained) trained with its recipe (fast: one family of
+    questions and fewer steps), with a context of the longest prompt plus NEW_TOKENS; and the
+    first ``questions`` questions of the test split."""
     milestone05 = load_script(5)
     train_split, test_split = TinyTalks(split="train"), TinyTalks(split="test")
     pairs, new_pairs = train_split.pairs, test_split.pairs
@@ -235,7 +236,7 @@ def talks_gpt(fast: bool, questions: int) -> tuple[GPT, CharTokenizer, list[str]
     asked = [question for question, _ in new_pairs[:questions]]
     longest = max(len(tokenizer.encode(format_prompt(question))) for question in asked)
     config = GPTConfig(vocab_size=tokenizer.vocab_size, block_size=longest + NEW_TOKENS,
-                       n_layer=2, n_head=4, n_embd=64 if fast else 128)  # fmt: skip
+                       n_layer=2, n_head=4, n_embd=128)  # fmt: skip
     model = GPT(config)
     sample = milestone05.packed_sampler(tokenizer, pairs, 8 if fast else 16, width)
     milestone05.train(model, sample, 150 if fast else 2000, 3e-3, "TinyTalks GPT")
