@@ -107,6 +107,9 @@ def test_requantization_folds_the_steps_and_is_built_once_per_input_qparams():
     assert qF.requantization(x, packed, relu=True) is steps  # looked up, not rebuilt
     qF.linear_packed(quantized_input(rng, (2, 6), zero_point=10), packed, relu=True)
     assert len(packed.requantizations) == 2  # a second input zero point: a second entry
+    for rows in (3, 1, 3):  # the multiplier and offset re-expanded for each new shape
+        x = quantized_input(rng, (rows, 6))
+        assert_same(qF.linear_packed(x, packed, True), qF.linear(x, w, bias, 0.03, 64).relu())
 
 
 def test_indirection_reads_the_im2col_columns_and_zero_for_padding():

@@ -246,6 +246,8 @@ class Requantization:
     ``exact``: whether one float32 matmul of (qx - zx) and the weight is exact, from what is
     known ahead: |qx - zx| <= max(zx - qmin, qmax - zx) = A, and K A max|qw - zw| <= 2^24.
     ``input_zero_point``: zx as a float32 scalar, subtracted from the input integers.
+    ``expanded``: multiplier and offset broadcast to the shape of the last accumulator
+    (``expanded_to``).
     """
 
     multiplier: np.ndarray
@@ -254,6 +256,19 @@ class Requantization:
     upper: np.float32
     exact: bool
     input_zero_point: np.float32
+    expanded: dict = field(default_factory=dict, compare=False)
+
+
+def expanded_to(steps: Requantization, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``steps.multiplier`` and ``steps.offset`` broadcast to ``shape`` and stored, for the
+    last shape asked (a stream of queries asks one). A ufunc on two arrays of one shape
+    skips NumPy's broadcasting setup, which on one image costs more than the arithmetic."""
+    found = steps.expanded.get(shape)
+    if found is None:
+        steps.expanded.clear()
+        found = tuple(np.broadcast_to(v, shape).copy() for v in (steps.multiplier, steps.offset))
+        steps.expanded[shape] = found
+    return found
 
 
 def requantization(x: QuantizedTensor, packed: PackedLayer, relu: bool) -> Requantization:
@@ -285,8 +300,9 @@ def _requantized(accumulator: np.ndarray, x: QuantizedTensor, packed: PackedLaye
                  steps: Requantization) -> QuantizedTensor:  # fmt: skip
     """The float32 ``accumulator`` requantized by ``steps`` in place, as integers of x's
     dtype with the layer's output qparams."""
-    accumulator *= steps.multiplier
-    accumulator += steps.offset
+    multiplier, offset = expanded_to(steps, accumulator.shape)
+    accumulator *= multiplier
+    accumulator += offset
     np.rint(accumulator, out=accumulator)
     np.maximum(accumulator, steps.lower, out=accumulator)
     np.minimum(accumulator, steps.upper, out=accumulator)
