@@ -120,7 +120,10 @@ def test_indirection_reads_the_im2col_columns_and_zero_for_padding():
     assert image[index][:, 0].tolist() == [0.0, 0.0, 0.0, 10.0]  # the top-left corner
 
 
-@pytest.mark.parametrize("kernel, stride", [((2, 2), (2, 2)), ((3, 2), (2, 1))])
+@pytest.mark.parametrize(
+    "kernel, stride",
+    [((2, 2), (2, 2)), ((3, 2), (3, 2)), ((1, 1), (1, 1)), ((3, 2), (2, 1))],  # tiling, not
+)
 def test_max_pool2d_is_the_max_of_each_window(kernel, stride):
     x = quantized_input(np.random.default_rng(2), (2, 3, 7, 5))
     pooled = qF.max_pool2d(x, kernel, stride)

@@ -163,10 +163,12 @@ def max_pool2d(
     """Max over windows of the integers: dequantizing is increasing, so the largest integer
     is the largest real, and the scale and zero point carry over unchanged.
 
-    Windows that tile the input (kernel == stride, LeNet's 2x2 pooling) are one reshape and
-    one reduction: the (N, C, OH kh, OW kw) top-left crop viewed as (N, C, OH, kh, OW, kw),
-    maximum over kh and kw. Otherwise a running maximum over the kernel taps, each one
-    strided (N, C, OH, OW) view (as float pooling).
+    Windows that tile the input (kernel == stride, LeNet's 2x2 pooling) need no gather: the
+    (N, C, OH kh, OW kw) top-left crop viewed as (N, C, OH, kh, OW, kw) holds each window on
+    axes 3 and 5, and the max is separable, max over the window = max over kw of the max
+    over kh: kh - 1 + kw - 1 ``np.maximum`` calls on views (for 2x2, two). Otherwise a
+    running maximum over the kernel taps, each one strided (N, C, OH, OW) view (as float
+    pooling).
     """
     n, channels, height, width = x._integers.shape
     out_h = output_size(height, kernel[0], stride[0], 1)
@@ -174,7 +176,13 @@ def max_pool2d(
     if tuple(kernel) == tuple(stride):
         crop = x._integers[:, :, : out_h * kernel[0], : out_w * kernel[1]]
         windows = crop.reshape(n, channels, out_h, kernel[0], out_w, kernel[1])
-        return x._with_integers(np.maximum.reduce(windows, axis=(3, 5)))
+        best_in_columns = windows[:, :, :, 0]  # (N, C, OH, OW, kw)
+        for row in range(1, kernel[0]):
+            best_in_columns = np.maximum(best_in_columns, windows[:, :, :, row])
+        best = best_in_columns[..., 0]  # (N, C, OH, OW)
+        for column in range(1, kernel[1]):
+            best = np.maximum(best, best_in_columns[..., column])
+        return x._with_integers(best)
     taps = kernel_taps(kernel, stride, (1, 1), (out_h, out_w))
     _, rows, cols = next(taps)
     best = x._integers[:, :, rows, cols].copy()  # (N, C, OH, OW)
@@ -316,7 +324,8 @@ def linear_packed(x: QuantizedTensor, packed: PackedLayer, relu: bool = False) -
     steps = requantization(x, packed, relu)
     shape = x._integers.shape  # (*, K)
     centred = x._integers.reshape(-1, shape[-1]).astype(np.float32)  # (M, K)
-    centred -= steps.input_zero_point  # qx - zx, exact in float32
+    if steps.input_zero_point:  # after a ReLU zx is often 0: nothing to subtract
+        centred -= steps.input_zero_point  # qx - zx, exact in float32
     if steps.exact:
         accumulator = centred @ packed.rows_t  # (M, O): integers, exact in float32
     else:
