@@ -17,8 +17,9 @@ so all the multiply-adds happen on integers and only one multiply per output ret
 floating point.
 
 Prepacked kernels (``linear_packed``, ``conv2d_packed``): the quantized modules call these.
-They compute the very integers of ``linear`` and ``conv2d`` (tests compare them bit for bit)
-with less work per call, which is what counts when a query is one image:
+They compute the integers of ``linear`` and ``conv2d`` to within one step (tests check the
+bound) with fewer NumPy calls, which is what counts when a query is one image: there each
+call's fixed cost, not the arithmetic, is the time.
 
 * the weight is prepacked once (``pack_layer``), as PyTorch's quantized engines do: centred
   integers already in float32, the scales in float32, the largest |integer|;
@@ -26,6 +27,10 @@ with less work per call, which is what counts when a query is one image:
   input: |qx - zx| <= max(zx - qmin, qmax - zx) = A, so K A B <= 2^24 makes one float32
   matmul exact (LeNet-5's largest K is 400: 400 * 255 * 127 < 2^24). Otherwise the chunked
   ``int_matmul`` runs;
+* requantization is folded, as PyTorch's fbgemm does, into one multiplier sx sw / sy and
+  one offset bias / sy + zy per output channel (``Requantization``, built once per input
+  qparams): acc * multiplier + offset, rounded and clamped, in place. Its float32 roundings
+  are not those of ``requantize``'s four steps, hence the one step;
 * a fused ReLU is the clamp's lower bound, max(qmin, zy) (``relu`` below);
 * convolution gathers its columns with an indirection index (``indirection``), built once
   per input shape: the flat position of the input value each column entry reads, or a
