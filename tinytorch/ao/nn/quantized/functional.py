@@ -296,7 +296,7 @@ def requantization(x: QuantizedTensor, packed: PackedLayer, relu: bool) -> Requa
         # the input scale as float32, as ``requantize`` takes it
         multiplier = float(np.float32(scale)) * packed.scales.astype(np.float64) / packed.scale
         bias = 0.0 if packed.bias is None else packed.bias.astype(np.float64)
-        offset = bias / packed.scale + packed.zero_point + np.zeros(multiplier.shape)
+        offset = np.broadcast_to(bias / packed.scale + packed.zero_point, multiplier.shape)
         found = Requantization(
             multiplier=multiplier.astype(np.float32),
             offset=offset.astype(np.float32),
