@@ -257,9 +257,15 @@ def quantize_checked(
     inverse_scale = np.float32(1.0) / np.float32(scales)
     # x * (1 / scale) + zero_point rounded once to float32, as a fused multiply-add does:
     # float64 holds the product of two float32 numbers exactly.
-    shifted = (values.astype(np.float64) * inverse_scale + zero_points).astype(np.float32)
-    integers = quantize_array(shifted, np.float32(1.0), np.float32(0.0), qmin, qmax)
-    return QuantizedTensor(integers.astype(dtype.numpy_dtype), scales, zero_points, None, dtype)
+    # In place: one buffer per precision instead of one per step (a query may be one image).
+    shifted = values.astype(np.float64)
+    shifted *= inverse_scale
+    shifted += zero_points
+    rounded = shifted.astype(np.float32)
+    np.rint(rounded, out=rounded)  # half to even
+    np.maximum(rounded, np.float32(qmin), out=rounded)  # float32 bounds: a Python int costs
+    np.minimum(rounded, np.float32(qmax), out=rounded)  # a conversion in every ufunc call
+    return QuantizedTensor(rounded.astype(dtype.numpy_dtype), scales, zero_points, None, dtype)
 
 
 def quantize_per_channel(

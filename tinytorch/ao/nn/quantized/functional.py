@@ -17,8 +17,9 @@ so all the multiply-adds happen on integers and only one multiply per output ret
 floating point.
 
 Prepacked kernels (``linear_packed``, ``conv2d_packed``): the quantized modules call these.
-They compute the very integers of ``linear`` and ``conv2d`` (tests compare them bit for bit)
-with less work per call, which is what counts when a query is one image:
+They compute the integers of ``linear`` and ``conv2d`` to within one step (tests check the
+bound) with fewer NumPy calls, which is what counts when a query is one image: there each
+call's fixed cost, not the arithmetic, is the time.
 
 * the weight is prepacked once (``pack_layer``), as PyTorch's quantized engines do: centred
   integers already in float32, the scales in float32, the largest |integer|;
@@ -26,6 +27,10 @@ with less work per call, which is what counts when a query is one image:
   input: |qx - zx| <= max(zx - qmin, qmax - zx) = A, so K A B <= 2^24 makes one float32
   matmul exact (LeNet-5's largest K is 400: 400 * 255 * 127 < 2^24). Otherwise the chunked
   ``int_matmul`` runs;
+* requantization is folded, as PyTorch's fbgemm does, into one multiplier sx sw / sy and
+  one offset bias / sy + zy per output channel (``Requantization``, built once per input
+  qparams): acc * multiplier + offset, rounded and clamped, in place. Its float32 roundings
+  are not those of ``requantize``'s four steps, hence the one step;
 * a fused ReLU is the clamp's lower bound, max(qmin, zy) (``relu`` below);
 * convolution gathers its columns with an indirection index (``indirection``), built once
   per input shape: the flat position of the input value each column entry reads, or a
@@ -36,7 +41,7 @@ with less work per call, which is what counts when a query is one image:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -161,12 +166,29 @@ def max_pool2d(
     x: QuantizedTensor, kernel: tuple[int, int], stride: tuple[int, int]
 ) -> QuantizedTensor:
     """Max over windows of the integers: dequantizing is increasing, so the largest integer
-    is the largest real, and the scale and zero point carry over unchanged. A running
-    maximum over the kernel taps, each one strided (N, C, OH, OW) view (as float pooling)."""
-    height, width = x._integers.shape[2:]
-    out_size = (output_size(height, kernel[0], stride[0], 1),
-                output_size(width, kernel[1], stride[1], 1))  # fmt: skip
-    taps = kernel_taps(kernel, stride, (1, 1), out_size)
+    is the largest real, and the scale and zero point carry over unchanged.
+
+    Windows that tile the input (kernel == stride, LeNet's 2x2 pooling) need no gather: the
+    (N, C, OH kh, OW kw) top-left crop viewed as (N, C, OH, kh, OW, kw) holds each window on
+    axes 3 and 5, and the max is separable, max over the window = max over kw of the max
+    over kh: kh - 1 + kw - 1 ``np.maximum`` calls on views (for 2x2, two). Otherwise a
+    running maximum over the kernel taps, each one strided (N, C, OH, OW) view (as float
+    pooling).
+    """
+    n, channels, height, width = x._integers.shape
+    out_h = output_size(height, kernel[0], stride[0], 1)
+    out_w = output_size(width, kernel[1], stride[1], 1)
+    if tuple(kernel) == tuple(stride):
+        crop = x._integers[:, :, : out_h * kernel[0], : out_w * kernel[1]]
+        windows = crop.reshape(n, channels, out_h, kernel[0], out_w, kernel[1])
+        best_in_columns = windows[:, :, :, 0]  # (N, C, OH, OW, kw)
+        for row in range(1, kernel[0]):
+            best_in_columns = np.maximum(best_in_columns, windows[:, :, :, row])
+        best = best_in_columns[..., 0]  # (N, C, OH, OW)
+        for column in range(1, kernel[1]):
+            best = np.maximum(best, best_in_columns[..., column])
+        return x._with_integers(best)
+    taps = kernel_taps(kernel, stride, (1, 1), (out_h, out_w))
     _, rows, cols = next(taps)
     best = x._integers[:, :, rows, cols].copy()  # (N, C, OH, OW)
     for _, rows, cols in taps:
@@ -178,21 +200,24 @@ def max_pool2d(
 class PackedLayer:
     """A quantized Linear or Conv2d prepared once for ``linear_packed`` / ``conv2d_packed``.
 
-    rows: (O, K) float32, the centred weight integers qw - zw (exact in float32); largest:
+    rows_t: (K, O) float32, the centred weight integers (qw - zw)^T (exact in float32), for
+    ``x @ rows_t``; rows: (O, K), the same integers, for ``rows @ columns``; largest:
     max |qw - zw|; scales: float32 weight scales and bias: float32 or None, both (O,) for a
     Linear and (O, 1, 1) for a Conv2d (they broadcast against the accumulator); scale,
-    zero_point: the output's qparams, inverse_scale: float32(1) / float32(scale); qparams:
-    (scale, zero_point) as the 0-d arrays every output ``QuantizedTensor`` shares.
+    zero_point: the output's qparams; qparams: (scale, zero_point) as the 0-d arrays every
+    output ``QuantizedTensor`` shares; requantizations: the ``Requantization`` of each input
+    qparams seen so far (a static model has one), filled by ``requantization``.
     """
 
     rows: np.ndarray
+    rows_t: np.ndarray
     largest: int
     scales: np.ndarray
     bias: np.ndarray | None
     scale: float
     zero_point: int
-    inverse_scale: np.float32
     qparams: tuple[np.ndarray, np.ndarray]
+    requantizations: dict = field(default_factory=dict, compare=False)
 
 
 def pack_layer(
@@ -201,53 +226,116 @@ def pack_layer(
     """Prepack a layer's ``weight``, ``bias`` and output qparams, once for every call."""
     rows, scales = weight_matrix(weight)
     shape = (-1,) + (1,) * (weight.dim() - 2)  # (O,) for a Linear, (O, 1, 1) for a Conv2d
+    rows = rows.astype(np.float32)
     return PackedLayer(
-        rows=rows.astype(np.float32),
+        rows=rows,
+        rows_t=np.ascontiguousarray(rows.T),
         largest=int(np.abs(rows).max(initial=0)),
         scales=scales.reshape(shape),
         bias=None if bias is None else bias.reshape(shape),
         scale=scale,
         zero_point=zero_point,
-        inverse_scale=np.float32(1.0) / np.float32(scale),
         qparams=(np.array(float(scale)), np.array(int(zero_point))),
     )
 
 
-def _one_product_is_exact(x: QuantizedTensor, packed: PackedLayer) -> bool:
-    """Whether every partial sum of (qx - zx) @ rows^T stays within 2^24 (see the notes)."""
-    qmin, qmax = dtype_range(x.dtype)
-    zero_point = int(x._zero_points)
-    largest_input = max(zero_point - qmin, qmax - zero_point)
-    return packed.rows.shape[1] * largest_input * packed.largest <= FLOAT32_EXACT
+@dataclass(frozen=True)
+class Requantization:
+    """One multiply-add, a rounding and a clamp from a layer's accumulators to its output
+    integers, for inputs of one (scale sx, zero point zx, dtype).
+
+    ``requantize`` takes four float32 steps per output: ((acc * (sx sw) + bias) / sy) + zy.
+    Folded, as PyTorch's fbgemm does, they are two::
+
+        multiplier = sx * sw / sy                     (O,) float32, computed in float64
+        offset     = bias / sy + zy                   (O,) float32, computed in float64
+        qy = clamp(round(acc * multiplier + offset), lower, upper)
+
+    with [lower, upper] = [qmin, qmax], or [max(qmin, zy), qmax] with a fused ReLU (float32
+    scalars, as ufuncs convert Python ints on every call). The
+    algebra is the same; the float32 roundings differ, so an output that falls within a
+    rounding error of a half-integer can round the other way: the packed kernels agree
+    with ``linear`` and ``conv2d`` to one integer step (tests/15_quantization state it).
+    ``exact``: whether one float32 matmul of (qx - zx) and the weight is exact, from what is
+    known ahead: |qx - zx| <= max(zx - qmin, qmax - zx) = A, and K A max|qw - zw| <= 2^24.
+    ``input_zero_point``: zx as a float32 scalar, subtracted from the input integers.
+    ``expanded``: multiplier and offset broadcast to the shape of the last accumulator
+    (``expanded_to``).
+    """
+
+    multiplier: np.ndarray
+    offset: np.ndarray
+    lower: np.float32
+    upper: np.float32
+    exact: bool
+    input_zero_point: np.float32
+    expanded: dict = field(default_factory=dict, compare=False)
+
+
+def expanded_to(steps: Requantization, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``steps.multiplier`` and ``steps.offset`` broadcast to ``shape`` and stored, for the
+    last shape asked (a stream of queries asks one). A ufunc on two arrays of one shape
+    skips NumPy's broadcasting setup, which on one image costs more than the arithmetic."""
+    found = steps.expanded.get(shape)
+    if found is None:
+        steps.expanded.clear()
+        found = tuple(np.broadcast_to(v, shape).copy() for v in (steps.multiplier, steps.offset))
+        steps.expanded[shape] = found
+    return found
+
+
+def requantization(x: QuantizedTensor, packed: PackedLayer, relu: bool) -> Requantization:
+    """The ``Requantization`` of ``packed`` for x's qparams, built on the first call with
+    them and looked up afterwards."""
+    key = (float(x._scales), int(x._zero_points), x.dtype, relu)
+    found = packed.requantizations.get(key)
+    if found is None:
+        scale, zero_point, dtype, _ = key
+        qmin, qmax = dtype_range(dtype)
+        largest_input = max(zero_point - qmin, qmax - zero_point)
+        # the input scale as float32, as ``requantize`` takes it
+        multiplier = float(np.float32(scale)) * packed.scales.astype(np.float64) / packed.scale
+        bias = 0.0 if packed.bias is None else packed.bias.astype(np.float64)
+        offset = np.broadcast_to(bias / packed.scale + packed.zero_point, multiplier.shape)
+        found = Requantization(
+            multiplier=multiplier.astype(np.float32),
+            offset=offset.astype(np.float32),
+            lower=np.float32(max(qmin, packed.zero_point) if relu else qmin),
+            upper=np.float32(qmax),
+            exact=packed.rows.shape[1] * largest_input * packed.largest <= FLOAT32_EXACT,
+            input_zero_point=np.float32(zero_point),
+        )
+        packed.requantizations[key] = found
+    return found
 
 
 def _requantized(accumulator: np.ndarray, x: QuantizedTensor, packed: PackedLayer,
-                 relu: bool) -> QuantizedTensor:  # fmt: skip
-    """``requantize`` of a float32 ``accumulator`` into x's dtype: the same float32 steps,
-    in place in one buffer; with ``relu`` the clamp starts at the zero point."""
-    qmin, qmax = dtype_range(x.dtype)
-    real = accumulator * (np.float32(x._scales) * packed.scales)  # the multiplier sx * sw
-    if packed.bias is not None:
-        real += packed.bias
-    real *= packed.inverse_scale
-    real += packed.zero_point
-    np.rint(real, out=real)
-    np.maximum(real, max(qmin, packed.zero_point) if relu else qmin, out=real)
-    np.minimum(real, qmax, out=real)
-    return QuantizedTensor(real.astype(x._integers.dtype), *packed.qparams, None, x.dtype)
+                 steps: Requantization) -> QuantizedTensor:  # fmt: skip
+    """The float32 ``accumulator`` requantized by ``steps`` in place, as integers of x's
+    dtype with the layer's output qparams."""
+    multiplier, offset = expanded_to(steps, accumulator.shape)
+    accumulator *= multiplier
+    accumulator += offset
+    np.rint(accumulator, out=accumulator)
+    np.maximum(accumulator, steps.lower, out=accumulator)
+    np.minimum(accumulator, steps.upper, out=accumulator)
+    integers = accumulator.astype(x._integers.dtype)
+    return QuantizedTensor(integers, *packed.qparams, None, x.dtype)
 
 
 def linear_packed(x: QuantizedTensor, packed: PackedLayer, relu: bool = False) -> QuantizedTensor:
-    """``linear`` (then ``relu`` if asked) of a prepacked layer: the same integers."""
+    """``linear`` (then ``relu`` if asked) of a prepacked layer: (qx - zx) @ (qw - zw)^T in
+    float32, then ``Requantization``; within one integer step of ``linear``."""
+    steps = requantization(x, packed, relu)
     shape = x._integers.shape  # (*, K)
-    centred = x._integers.astype(np.float32)
-    centred -= np.float32(x._zero_points)
-    flat = centred.reshape(-1, shape[-1])  # (M, K)
-    if _one_product_is_exact(x, packed):
-        accumulator = flat @ packed.rows.T  # (M, O): integers, exact in float32
+    centred = x._integers.reshape(-1, shape[-1]).astype(np.float32)  # (M, K)
+    if steps.input_zero_point:  # after a ReLU zx is often 0: nothing to subtract
+        centred -= steps.input_zero_point  # qx - zx, exact in float32
+    if steps.exact:
+        accumulator = centred @ packed.rows_t  # (M, O): integers, exact in float32
     else:
-        accumulator = int_matmul(flat, packed.rows.T).astype(np.float32)
-    return _requantized(accumulator.reshape(*shape[:-1], -1), x, packed, relu)  # (*, O)
+        accumulator = int_matmul(centred, packed.rows_t).astype(np.float32)
+    return _requantized(accumulator.reshape(*shape[:-1], -1), x, packed, steps)  # (*, O)
 
 
 def indirection(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
@@ -266,17 +354,18 @@ def indirection(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[i
 def conv2d_packed(x: QuantizedTensor, packed: PackedLayer, index: np.ndarray,
                   out_size: tuple[int, int], relu: bool = False) -> QuantizedTensor:  # fmt: skip
     """``conv2d`` (then ``relu`` if asked) of a prepacked layer, with the ``indirection``
-    index of x's shape; ``out_size`` is (OH, OW). The same integers as ``conv2d``."""
+    index of x's shape; ``out_size`` is (OH, OW). Within one integer step of ``conv2d``."""
+    steps = requantization(x, packed, relu)
     n, *image = x._integers.shape  # (N, C, H, W)
     flat = np.zeros((n, math.prod(image) + 1), np.float32)  # (N, C H W + 1)
-    np.subtract(x._integers.reshape(n, -1), np.float32(x._zero_points), out=flat[:, :-1])
+    np.subtract(x._integers.reshape(n, -1), steps.input_zero_point, out=flat[:, :-1])  # qx - zx
     columns = np.take(flat, index, axis=1)  # (N, C kh kw, OH OW); flat's last column, 0, pads
-    if _one_product_is_exact(x, packed):
+    if steps.exact:
         accumulator = packed.rows @ columns  # (N, O, OH OW): integers, exact in float32
     else:
         accumulator = np.stack([int_matmul(packed.rows, image) for image in columns])
         accumulator = accumulator.astype(np.float32)
-    return _requantized(accumulator.reshape(n, -1, *out_size), x, packed, relu)
+    return _requantized(accumulator.reshape(n, -1, *out_size), x, packed, steps)
 
 
 def _per_tensor(integers: np.ndarray, scale: float, zero_point: int, like: QuantizedTensor
