@@ -10,7 +10,7 @@ and mount namespaces) where the system allows. Before any graded code is importe
    limits (CPU time, address space, file size, no core file) and drops to that user
    (``--user``);
 2. takes a snapshot of every function and class of pytest, pluggy and the Hypothesis plugin
-   (the only plugin loaded: the grader turns off the automatic loading of installed ones,
+   (the only plugin loaded: the runner turns off the automatic loading of installed ones,
    whose hooks would otherwise count as foreign);
 3. runs pytest with ``Referee``, a plugin that decides each test's outcome itself, from the
    exceptions raised through its own wrappers of the setup, call and teardown hooks, and
@@ -339,8 +339,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def hypothesis_plugin() -> list[str]:
-    """``-p`` for Hypothesis's pytest plugin where Hypothesis is installed: the child runs
-    with ``PYTEST_DISABLE_PLUGIN_AUTOLOAD``, so installed plugins load only when named."""
+    """``-p`` for Hypothesis's pytest plugin where Hypothesis is installed (``main`` turns
+    off the automatic loading of installed plugins, so a plugin loads only when named)."""
     try:
         import _hypothesis_pytestplugin  # noqa: F401
     except ImportError:
@@ -353,6 +353,7 @@ def main(argv: list[str]) -> int:
     channel = Channel(options.channel, os.environ.pop(TOKEN_VARIABLE))
     channel.send("isolation", **seal(options))
     referee = Referee(channel, options)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # installed plugins' hooks are foreign
     code = pytest.main([*hypothesis_plugin(), *options.pytest_args], plugins=[referee])
     channel.send("done", code=int(code), tampered=referee.tampered, altered=referee.altered)
     return 0

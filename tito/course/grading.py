@@ -223,7 +223,6 @@ def child_env(base: Path, token: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name.startswith(PASS_THROUGH)}
     home = str(base / "home")
     env.update(PATH=os.defpath, HOME=home, TMPDIR=home, HYPOTHESIS_STORAGE_DIRECTORY=home)
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # installed plugins' hooks would be foreign
     env[TOKEN_VARIABLE] = token
     return env
 
