@@ -215,7 +215,7 @@ def test_server_sigkilled_mid_burst_loses_and_duplicates_nothing(server_factory,
           f"{again} evaluated again after the restart")  # fmt: skip
     assert set(acked) <= set(stored) and len(stored) == len(set(stored))  # none lost, no dupes
     unfinished = [row for row in rows if row["status"] != "done"]
-    assert not unfinished, unfinished
+    assert not unfinished, [(row["id"], row["status"], row["error"]) for row in unfinished]
     for row in rows:  # every stored artifact is whole; nothing half-written is referenced
         data = (artifacts / row["artifact"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == row["sha256"]

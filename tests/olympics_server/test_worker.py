@@ -5,6 +5,7 @@ in test_api.py)."""
 from __future__ import annotations
 
 import math
+import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -154,3 +155,22 @@ def test_the_evaluation_has_no_network(sqlite_store, submit, worker_for):
             listener.accept()  # nobody called
     row = sqlite_store.submission(submission_id)
     assert row["status"] == "failed" and "unreachable" in row["error"]
+
+
+def test_a_worker_whose_server_died_mid_evaluation_records_nothing(
+    sqlite_store, submit, worker_for
+):
+    """A server restarted meanwhile clears the scratch folder under the orphan's evaluation; the
+    failure that causes must not be recorded: the row stays claimed until its lease lapses."""
+    submission_id = submit()
+    worker = worker_for(sqlite_store)
+    worker.parent_pid = os.getppid()  # started by a server, which is still there...
+
+    def evaluation_cut_short(track, folder, scratch):
+        worker.parent_pid = -1  # ...until it is SIGKILLed in the middle of the evaluation
+        return "the evaluation host died (exit -9): scratch folder removed"
+
+    worker._run_sandbox = evaluation_cut_short
+    assert worker.run_once()
+    row = sqlite_store.submission(submission_id)
+    assert row["status"] == "running" and row["error"] is None and row["attempts"] == 1

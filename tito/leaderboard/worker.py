@@ -15,7 +15,9 @@
    the reason. A crash, hang or memory blow-up of a submission is a ``failed`` row; the worker
    carries on with the next one.
 
-A worker exits when the server that started it is gone (its parent process changes).
+A worker exits when the server that started it is gone (its parent process changes). It
+records nothing of an evaluation it was in the middle of: a server started since may have
+cleared the scratch folder under it; the lease lapses and a worker of that server tries again.
 """
 
 from __future__ import annotations
@@ -163,6 +165,11 @@ class Worker:
         finally:
             stop.set()
             heartbeat.join()
+        if self.parent_gone():
+            # A server started after ours may have cleared the scratch folder under this
+            # evaluation; record nothing, and the lapsed lease has it evaluated again.
+            log.info("submission %d: server gone; left to the next worker", claim.id)
+            return True
         recorded = self.store.finish(claim, evaluation=evaluation, error=error)
         log.info("submission %d: %s%s", claim.id, error or "done", "" if recorded else " (lost)")
         return True
