@@ -118,6 +118,17 @@ class _Swallow:
 for _manager in [o for o in _gc.get_objects() if isinstance(o, _Manager)]:
     _manager.register(_Swallow(), "swallow")
 """
+# Appended to tinytorch/__init__.py: the first test to set the seed (the tests' own autouse
+# fixture does) replaces how pytest runs the tests that come after it.
+PATCH_DURING_A_TEST = """
+_set_seed = manual_seed
+def manual_seed(seed):
+    global manual_seed
+    import _pytest.python as _python
+    manual_seed = _set_seed
+    _python.Function.runtest = lambda self: None
+    return _set_seed(seed)
+"""
 STEAL = """
 import glob as _glob, os as _os, shutil as _shutil, socket as _socket
 _stolen = sorted(set(_glob.glob("{repository}/tests/**/hidden/*.py", recursive=True)
@@ -244,21 +255,36 @@ def test_patching_pytests_reports_from_the_package_changes_no_outcome(
     _append(root / "tinytorch" / "__init__.py", PATCH_REPORTING)
     grade = _grade(root)
     _scores_like_stubs(grade, stubs)
-    assert "reporting was altered" in grade.status
+    assert "put back" in grade.status
     assert "_pytest.reports.BaseReport.passed" in grade.tampering
     assert "_pytest.runner.pytest_runtest_makereport" in grade.tampering
 
 
-def test_patching_how_pytest_runs_a_test_fails_the_tests_and_is_reported(
+def test_patching_how_pytest_runs_a_test_is_undone_before_the_tests_run(
     honest: Path, stubs: ModuleGrade, tmp_path: Path
 ) -> None:
     root = _copy(honest, tmp_path)
     _append(root / "tinytorch" / "__init__.py", PATCH_EXECUTION)
     grade = _grade(root)
-    assert grade.points == 0 and grade.possible == stubs.possible
-    assert {result.outcome for result in grade.tests} == {"tampered"}
-    assert "tampered with" in grade.status
+    _scores_like_stubs(grade, stubs)
+    assert "put back" in grade.status
     assert "_pytest.python.Function.runtest" in grade.tampering
+    assert "pytest_runtest_call of swallow" in grade.tampering
+
+
+def test_patching_pytest_while_a_test_runs_fails_that_test_only(
+    honest: Path, stubs: ModuleGrade, tmp_path: Path
+) -> None:
+    root = _copy(honest, tmp_path)
+    _append(root / "tinytorch" / "__init__.py", PATCH_DURING_A_TEST)
+    grade = _grade(root)
+    outcomes = {result.test: result.outcome for result in grade.tests}
+    honest_outcomes = {result.test: result.outcome for result in stubs.tests}
+    tampered = [test for test, outcome in outcomes.items() if outcome == "tampered"]
+    assert len(tampered) == 1 and "altered while tests ran" in grade.status
+    del outcomes[tampered[0]], honest_outcomes[tampered[0]]
+    assert outcomes == honest_outcomes  # the patch was put back before the next test
+    assert grade.points <= stubs.points
 
 
 def test_graded_code_cannot_keep_hidden_tests_write_the_course_or_reach_the_network(

@@ -17,11 +17,14 @@ and mount namespaces) where the system allows. Before any graded code is importe
    writes one JSON line per event, carrying a per-run token, to the pipe ``--channel`` that
    the grader opened. Pytest's reports, JUnit XML and terminal output are never read.
 
-A test passes only if its setup, call and teardown all ran through these wrappers without an
-exception, and at its end pytest is the pytest of the snapshot (no function or class replaced,
-no foreign hook wrapped around the test). A skip raised from the submission's code is a
-failure. Each phase stops after ``--test-seconds`` (SIGALRM); the grader kills a process that
-ignores it. Standard library and pytest only: this file runs without ``tito``.
+Whatever the graded code changed in pytest while it was imported (a function or class
+replaced, a foreign hook wrapped around the tests) is put back before the first test runs and
+reported, so it changes no outcome. A test passes only if its setup, call and teardown all ran
+through these wrappers without an exception, and at its end pytest is still the pytest of the
+snapshot; a change made while a test ran fails that test (``tampered``) and is put back before
+the next one. A skip raised from the submission's code is a failure. Each phase stops after
+``--test-seconds`` (SIGALRM); the grader kills a process that ignores it. Standard library and
+pytest only: this file runs without ``tito``.
 
 Events (``e``): ``isolation``, ``collected`` (``--collect``: one per test ``id``),
 ``collect-error``, ``ready`` (the number ``n`` of tests to run), ``start``, ``end`` (with
@@ -38,7 +41,6 @@ import signal
 import stat
 import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,8 @@ GUARDED_HOOKS = (
     "pytest_runtest_teardown",
     "pytest_pyfunc_call",
 )
-# Pytest's reporting: replacing it cannot change an outcome here, so it is only flagged.
+# Pytest's reporting: replacing it cannot change an outcome here, so a test that does it is
+# not failed for it (it is put back and reported all the same).
 REPORTING_MODULES = ("_pytest.reports", "_pytest.junitxml", "_pytest.terminal")
 REPORTING = {"_pytest.runner.pytest_runtest_makereport", "_pytest.runner.call_and_report"}
 # Module globals that pytest itself rebinds while a test runs.
@@ -64,7 +67,7 @@ DYNAMIC_GLOBALS = {
 PHASES = {"setup", "call", "teardown"}
 
 
-Entry = tuple[str, Mapping[str, Any], str, Any]  # qualified name, namespace, key, object
+Entry = tuple[str, Any, str, Any]  # qualified name, owner (module or class), key, object
 
 
 class TimeLimitError(Exception):
@@ -173,27 +176,39 @@ def is_code(value: Any) -> bool:
 
 def snapshot() -> list[Entry]:
     """Every function and class of pytest, pluggy and the Hypothesis plugin, and the methods
-    of those classes, each with the live namespace (module or class) that holds it."""
+    of those classes, each with the module or class that holds it."""
     entries: list[Entry] = []
     for module_name, module in list(sys.modules.items()):
         if module is None or module_name.split(".")[0] not in SNAPSHOT_ROOTS:
             continue
-        namespace = vars(module)
-        for name, value in list(namespace.items()):
+        for name, value in list(vars(module).items()):
             if (module_name, name) in DYNAMIC_GLOBALS or not is_code(value):
                 continue
-            entries.append((f"{module_name}.{name}", namespace, name, value))
+            entries.append((f"{module_name}.{name}", module, name, value))
             if isinstance(value, type) and value.__module__ == module_name:
-                members = vars(value)
-                entries += [(f"{module_name}.{name}.{member}", members, member, item)
-                            for member, item in members.items() if is_code(item)]  # fmt: skip
+                entries += [(f"{module_name}.{name}.{member}", value, member, item)
+                            for member, item in vars(value).items() if is_code(item)]  # fmt: skip
     return entries
 
 
 def changed(before: list[Entry]) -> list[str]:
     """The snapshot entries that are gone or no longer the same objects. (Attributes pytest
     adds while it configures itself are new entries, not changes.)"""
-    return [name for name, namespace, key, value in before if namespace.get(key) is not value]
+    return [name for name, owner, key, value in before if vars(owner).get(key) is not value]
+
+
+def restore(before: list[Entry]) -> list[str]:
+    """Put back every snapshot entry that is gone or was replaced; the names put back. (One
+    that cannot be set again stays changed, and ``changed`` still finds it.)"""
+    restored = []
+    for name, owner, key, value in before:
+        if vars(owner).get(key) is not value:
+            try:
+                setattr(owner, key, value)
+            except (AttributeError, TypeError):
+                continue
+            restored.append(name)
+    return restored
 
 
 def is_reporting(name: str) -> bool:
@@ -214,8 +229,7 @@ class Referee:
         self.known = {id(entry[-1]) for entry in self.before}
         self.phases: dict[str, set[str]] = {}
         self.outcomes: dict[str, str] = {}
-        self.tampered: list[str] = []
-        self.altered: list[str] = []
+        self.repaired: list[str] = []  # what the graded code changed in pytest, put back
 
     def pytest_load_initial_conftests(self, early_config: Any) -> None:
         """The snapshot, taken after pytest has set itself up (its ``tryfirst`` hooks) and
@@ -229,7 +243,8 @@ class Referee:
             self.channel.send("collect-error", id=report.nodeid)
 
     @pytest.hookimpl(trylast=True)  # after pytest's own selection (-m, -k, deselect)
-    def pytest_collection_modifyitems(self, items: list[Any]) -> None:
+    def pytest_collection_modifyitems(self, config: Any, items: list[Any]) -> None:
+        self._repair(config.pluginmanager)  # the graded package has been imported by now
         items[:] = [item for item in items if item.nodeid not in self.skip]
         if self.collect_only:
             for item in items:
@@ -269,28 +284,38 @@ class Referee:
         if self.outcomes.get(nodeid) != "failed":
             self.outcomes[nodeid] = outcome
 
-    def _foreign_hooks(self, item: Any) -> list[str]:
-        """Implementations of the guarded hooks that are neither pytest's nor this plugin's."""
-        foreign = []
+    def _foreign_hooks(self, manager: Any) -> dict[str, Any]:
+        """Implementations of the guarded hooks that are neither pytest's nor this plugin's:
+        ``"HOOK of PLUGIN"`` -> the plugin that holds it."""
+        foreign = {}
         for name in GUARDED_HOOKS:
-            for implementation in getattr(item.ihook, name).get_hookimpls():
+            for implementation in getattr(manager.hook, name).get_hookimpls():
                 function = getattr(implementation.function, "__func__", implementation.function)
                 if id(function) not in self.known and implementation.plugin is not self:
-                    foreign.append(f"{name} of {implementation.plugin_name}")
+                    foreign[f"{name} of {implementation.plugin_name}"] = implementation.plugin
         return foreign
 
+    def _repair(self, manager: Any) -> list[str]:
+        """Put pytest back as the snapshot holds it and unregister the plugins that bring
+        foreign hooks; what had been changed, by name (also kept in ``repaired``)."""
+        changes = restore(self.before)
+        for name, plugin in self._foreign_hooks(manager).items():
+            if manager.is_registered(plugin):
+                manager.unregister(plugin)
+            changes.append(name)
+        self.repaired += [name for name in changes if name not in self.repaired]
+        return changes
+
     def _verdict(self, item: Any) -> str:
+        """The test's outcome; a change to pytest made while it ran (other than to its
+        reporting) makes it ``tampered``. Pytest is put back either way."""
+        changes = self._repair(item.config.pluginmanager)
         outcome = self.outcomes.get(item.nodeid)
         if outcome is not None:
             return outcome
         if self.phases.get(item.nodeid) != PHASES:
             return "not run"
-        changes = changed(self.before)
-        self.altered = [name for name in changes if is_reporting(name)]
-        tampering = [name for name in changes if not is_reporting(name)]
-        tampering += self._foreign_hooks(item)
-        if tampering:
-            self.tampered = tampering
+        if any(not is_reporting(name) for name in changes):
             return "tampered"
         return "passed"
 
@@ -355,7 +380,7 @@ def main(argv: list[str]) -> int:
     referee = Referee(channel, options)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # installed plugins' hooks are foreign
     code = pytest.main([*hypothesis_plugin(), *options.pytest_args], plugins=[referee])
-    channel.send("done", code=int(code), tampered=referee.tampered, altered=referee.altered)
+    channel.send("done", code=int(code), repaired=referee.repaired)
     return 0
 
 

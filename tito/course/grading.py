@@ -360,8 +360,7 @@ def judge(
                 current = None
             elif kind in ("killed", "exited", "done"):
                 ending = kind
-                tampering += [str(name)[:100] for name in event.get("tampered", [])[:10]]
-                tampering += [str(name)[:100] for name in event.get("altered", [])[:10]]
+                tampering += [str(name)[:100] for name in event.get("repaired", [])[:20]]
         if current in wanted and current not in outcomes:
             outcomes[current] = "timed out" if ending == "killed" else "crashed"
         if ending == "done" or len(outcomes) == judged:
@@ -379,9 +378,9 @@ def grade_module(
     outcomes, isolation, tampering = judge(base, args, expected, sandbox, limits)
     status = "graded"
     if "tampered" in outcomes.values():
-        status = "graded; pytest was tampered with: the tests run after that fail"
+        status = "graded; pytest was altered while tests ran: those tests fail"
     elif tampering:
-        status = "graded; pytest's reporting was altered (no effect on the outcomes)"
+        status = "graded; the graded code altered pytest, which was put back (no effect)"
     grade = ModuleGrade(module.number, module.title, status, tampering=tampering)
     grade.tests = [case_result(test, outcomes.get(test, "not run")) for test in expected]
     grade.isolation = {**sandbox.describe(), **isolation}
