@@ -57,6 +57,17 @@ def test_competition_participants_tokens_and_csv_export(tmp_path, capsys):
     assert int(rows[0]["size_bytes"]) < int(rows[1]["size_bytes"])
 
 
+def test_tokens_never_read_as_command_line_options(tmp_path):
+    """``tito olympics submit --token TOKEN``: a token starting with "-" would be taken for an
+    option. Among 300 random URL-safe tokens about five would."""
+    store = open_store(tmp_path)
+    store.migrate()
+    store.create_competition("fall", ["compression"])
+    tokens = store.add_participants("fall", [f"learner{i}" for i in range(300)]).values()
+    assert len(set(tokens)) == 300
+    assert all(token[0].isalnum() and len(token) >= 32 for token in tokens)
+
+
 def test_admin_refuses_with_a_clear_message(tmp_path, capsys):
     data = tmp_path / "data"
     assert admin(data, "add-participant", "--competition", "nope", "ada") == 1

@@ -211,7 +211,8 @@ class Store:
     def add_participants(self, competition: str, names: list[str]) -> dict[str, str]:
         """Register ``names`` in ``competition``, all or none; each one's new token (shown
         once, stored hashed)."""
-        tokens = {name: secrets.token_urlsafe(32) for name in names}
+        # Hex, so that a token never starts with "-" and reads as an option on a command line.
+        tokens = {name: secrets.token_hex(32) for name in names}
         with self.transaction() as tx:
             found = tx.execute("SELECT id FROM competitions WHERE name = ?", (competition,))
             if not found:
