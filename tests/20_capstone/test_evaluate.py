@@ -51,6 +51,7 @@ def test_a_valid_submission_is_measured_in_a_fresh_process(
     assert evaluation.details["transport"]["queries"] == 16
     assert 0 < evaluation.details["transport_ms"] == evaluation.details["transport"]["p90_ms"]
     assert isinstance(evaluation.details["network_isolated"], bool)
+    assert isinstance(evaluation.details["data_hidden"], bool)
     assert Evaluation.from_dict(evaluation.to_dict()) == evaluation
 
 
@@ -303,3 +304,22 @@ def test_the_network_is_cut_where_the_os_allows(tmp_path: Path, empty_data_dir: 
         assert "reached the network" in evaluation.error, evaluation.error
         pytest.skip("this OS does not allow unprivileged network namespaces")
     assert evaluation.details["network_isolated"]
+
+
+def test_the_data_directory_is_hidden_where_the_os_allows(
+    tmp_path: Path, speed_evaluation: Evaluation
+) -> None:
+    if not speed_evaluation.details["data_hidden"]:
+        pytest.skip("this OS does not allow unprivileged user and mount namespaces")
+    data_dir = tmp_path / "data"  # no MNIST: the speed track scores TinyDigits
+    data_dir.mkdir()
+    (data_dir / "labels.txt").write_text("the answers")
+    code = (  # try to unmount what hides it first (MNT_DETACH)
+        f"\n\nimport ctypes, os\nctypes.CDLL(None).umount2({str(data_dir).encode()!r}, 2)\n"
+        f"if os.listdir({str(data_dir)!r}):\n    raise SystemExit('saw the data directory')\n"
+    )
+    evaluation = evaluate(broken_submission(tmp_path / "s", code), data_dir=data_dir,
+                          track=quick("speed"))  # fmt: skip
+    assert evaluation.valid, evaluation.error
+    assert evaluation.details["data_hidden"]
+    assert (data_dir / "labels.txt").read_text() == "the answers"  # hidden, not changed

@@ -127,8 +127,9 @@ def evaluate(
     )
     evaluation = Evaluation(manifest.track, manifest.division, manifest.name,
                             list(manifest.techniques))  # fmt: skip
+    data_dir = data_root(data_dir)
     try:
-        data = load_test_data(limits, data_root(data_dir))
+        data = load_test_data(limits, data_dir)
     except (OSError, ValueError) as error:  # missing (DatasetNotFoundError) or unreadable
         message = f"the test data could not be read: {type(error).__name__}: {error}"
         return dataclasses.replace(evaluation, error=message)
@@ -140,23 +141,29 @@ def evaluate(
             shutil.copyfile(Path(submission_dir) / name, scratch / name)
         size_bytes = (scratch / WEIGHTS).stat().st_size  # before the submission runs
         try:
-            metrics = _measured(scratch, limits, manifest, data, size_bytes)
+            metrics = _measured(scratch, limits, manifest, data, data_dir, size_bytes)
         except ModelError as error:
             return dataclasses.replace(evaluation, error=str(error))
     return _judged(evaluation, track, metrics)
 
 
 def _measured(
-    scratch: Path, track: Track, manifest: Manifest, data: TestData, size_bytes: int
+    scratch: Path,
+    track: Track,
+    manifest: Manifest,
+    data: TestData,
+    data_dir: Path,
+    size_bytes: int,
 ) -> dict:
-    """Start the submission's model in a child process and measure it on ``data``, then
-    measure the pipe's own cost with an echo child on the same queries. ``ModelError`` if
-    the model failed."""
+    """Start the submission's model in a child process (``data_dir`` hidden from it) and
+    measure it on ``data``, then measure the pipe's own cost with an echo child on the same
+    queries. ``ModelError`` if the model failed."""
     classes = output_classes(track)
-    with ModelProcess(scratch, track, classes) as model:
+    with ModelProcess(scratch, track, classes, hide=data_dir) as model:
         metrics = measure(track, model, data, manifest.division, list(manifest.techniques),
                           size_bytes)  # fmt: skip
         metrics["details"]["network_isolated"] = model.network_isolated
+        metrics["details"]["data_hidden"] = model.data_hidden
     echo_folder = scratch / "echo"
     echo_folder.mkdir()
     with ModelProcess(echo_folder, track, classes, echo=True) as echo:

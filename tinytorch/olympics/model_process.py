@@ -48,7 +48,7 @@ from tinytorch.olympics.tracks import Track
 LOG_FILE = "log.txt"
 EXIT_MEMORY, EXIT_FILE_SIZE = 3, 4
 EXIT_GRACE_S = 2.0  # how long a child that closed its pipes may take to exit
-FLAG_CODE = np.dtype(np.uint8).str.encode("ascii")  # a handshake message: one uint8
+FLAG_CODE = np.dtype(np.uint8).str.encode("ascii")  # handshake messages are uint8 arrays
 
 
 class ModelError(Exception):
@@ -82,13 +82,22 @@ class ModelProcess:
         ...     logits = model(images[:4])  # (4, 10)
     """
 
-    def __init__(self, directory: Path, track: Track, classes: int, echo: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        track: Track,
+        classes: int,
+        echo: bool = False,
+        hide: Path | None = None,
+    ) -> None:
         self.track, self.classes = track, classes
         package_parent = str(Path(tinytorch.__file__).resolve().parent.parent)
         command = [sys.executable, "-m", "tinytorch.olympics.model_process",
                    "--track", json.dumps(track.to_dict())]  # fmt: skip
         if echo:
             command += ["--echo", str(classes)]
+        if hide is not None:
+            command += ["--hide", str(hide)]
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(directory),
@@ -108,8 +117,9 @@ class ModelProcess:
         self.watchdog = threading.Timer(track.time_limit_s, self._time_out)
         self.watchdog.daemon = True
         self.watchdog.start()
-        self.network_isolated = bool(self._receive_flag())  # sent before submitted code runs
-        self._receive_flag()  # the model is built and loaded
+        # Sent before any submitted code runs: what the child's isolation achieved.
+        self.network_isolated, self.data_hidden = map(bool, self._receive_flags(2))
+        self._receive_flags(1)  # the model is built and loaded
 
     def __call__(self, inputs: tinytorch.Tensor) -> tinytorch.Tensor:
         """The child's logits for ``inputs``, checked: float, the expected shape, finite."""
@@ -173,13 +183,13 @@ class ModelProcess:
         except (ProcessLookupError, PermissionError, AttributeError):
             self.process.kill()
 
-    def _receive_flag(self) -> int:
-        """A handshake message from the child: one byte."""
+    def _receive_flags(self, count: int) -> np.ndarray:
+        """A handshake message from the child: ``count`` bytes."""
         try:
             code, shape = read_header(self.process.stdout)
-            if (code, shape) != (FLAG_CODE, (1,)):
-                raise ProtocolError(f"a handshake must be one byte, got {code!r} {shape}")
-            return int(read_data(self.process.stdout, code, shape)[0])
+            if (code, shape) != (FLAG_CODE, (count,)):
+                raise ProtocolError(f"expected a handshake of {count} bytes, got {code!r} {shape}")
+            return read_data(self.process.stdout, code, shape)
         except (OSError, ProtocolError) as error:
             raise self._failure(error) from None
 
@@ -227,20 +237,63 @@ def last_error(path: Path, limit: int = 4096) -> str:
 # --- the model process's side ----------------------------------------------------------
 
 
-def cut_network() -> bool:
-    """Move this process into new, empty user and network namespaces (Linux, where
-    unprivileged user namespaces are allowed): it then has no network interface but an
-    unconfigured loopback, so it reaches nothing. Whether it worked."""
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000  # <sched.h>
+MS_RDONLY = 1  # <sys/mount.h>
+
+
+def isolate(hide: Path | None) -> tuple[bool, bool]:
+    """Cut this process's network and hide the folder ``hide`` from it, on Linux where
+    unprivileged user namespaces are allowed. Whether each of the two worked.
+
+    1. New user, network and mount namespaces (``unshare``): the network namespace has no
+       interface but a loopback that is down, so the process reaches nothing.
+    2. An empty, read-only ``tmpfs`` mounted over ``hide`` (the data directory): the folder
+       looks empty.
+    3. Nested user and mount namespaces: there the mount of step 2 is locked, so the process
+       cannot unmount it to look beneath.
+
+    The process keeps its user id in each user namespace (``map_user``)."""
     if not sys.platform.startswith("linux"):
-        return False
+        return False, False
     import ctypes
 
-    clone_newuser, clone_newnet = 0x10000000, 0x40000000  # from <sched.h>
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.unshare(clone_newuser | clone_newnet) == 0
-    except (OSError, AttributeError):
+    except OSError:
+        return False, False
+    uid, gid = os.geteuid(), os.getegid()
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) != 0:
+        return libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0, False
+    if hide is None or not map_user(uid, gid):
+        return True, False
+    mounted = libc.mount(b"none", os.fsencode(hide), b"tmpfs", MS_RDONLY, b"mode=555") == 0
+    locked = libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 and map_user(uid, gid)
+    return True, mounted and locked
+
+
+def map_user(uid: int, gid: int) -> bool:
+    """Map ``uid`` and ``gid`` to themselves in this process's new user namespace (without
+    a map it runs as "nobody" and cannot create a nested namespace). Whether it worked."""
+    maps = {"setgroups": "deny", "uid_map": f"{uid} {uid} 1", "gid_map": f"{gid} {gid} 1"}
+    try:
+        for name, line in maps.items():
+            Path("/proc/self", name).write_text(line)
+    except OSError:
         return False
+    return True
+
+
+def hidable(folder: str | None) -> Path | None:
+    """``folder``, resolved, if hiding it would hide nothing the model process needs (its
+    scratch directory, Python, NumPy, tinytorch); else None."""
+    if folder is None or not Path(folder).is_dir():
+        return None
+    folder = Path(folder).resolve()
+    needed = [Path.cwd(), Path(sys.prefix), Path(sys.base_prefix), Path(np.__file__).parent,
+              Path(tinytorch.__file__).parent]  # fmt: skip
+    if any(path.resolve().is_relative_to(folder) for path in needed):
+        return None
+    return folder
 
 
 def set_limits(track: Track) -> None:
@@ -307,18 +360,21 @@ def serve(model, requests, replies) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The model process: limit itself, cut its network, load the submission in the current
-    directory (or an ``EchoModel``), then serve queries on standard input and output."""
+    """The model process: limit itself, cut its network, hide the data, load the submission
+    in the current directory (or an ``EchoModel``), then serve queries on standard input and
+    output."""
     parser = argparse.ArgumentParser(description="Serve the submission in this directory.")
     parser.add_argument("--track", required=True, help="the Track as JSON (for its limits)")
     parser.add_argument(
         "--echo", type=int, metavar="CLASSES", help="answer zeros, without loading a model"
     )
+    parser.add_argument("--hide", metavar="FOLDER", help="a folder to hide (the data)")
     args = parser.parse_args(argv)
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a print() goes to the log, not replies
     set_limits(Track.from_dict(json.loads(args.track)))
-    write_array(replies, np.array([cut_network()], dtype=np.uint8))  # handshake 1: network
+    isolated = isolate(hidable(args.hide))
+    write_array(replies, np.array(isolated, dtype=np.uint8))  # handshake 1: network, data
     try:
         model = EchoModel(args.echo) if args.echo else load_submission(Path.cwd())
         write_array(replies, np.array([1], dtype=np.uint8))  # handshake 2: ready
