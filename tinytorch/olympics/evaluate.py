@@ -23,20 +23,21 @@ Isolation, and what it is not:
   allows): address space (``RLIMIT_AS``: memory), CPU seconds (``RLIMIT_CPU``), the size of
   any file it writes (``RLIMIT_FSIZE``), no core dumps; the measurer kills it when the
   wall-clock limit passes;
-- no network where Linux allows unprivileged user namespaces: the child moves itself into
-  new user and network namespaces (``unshare``) before the submission runs, and
-  ``details["network_isolated"]`` says whether that worked;
+- no network and no data where Linux allows unprivileged user namespaces: before the
+  submission runs, the child moves itself into new user, network and mount namespaces
+  (``unshare``) and covers the data directory with an empty mount that it cannot undo;
+  ``details["network_isolated"]`` and ``details["data_hidden"]`` say whether that worked;
 - the submission cannot touch the measurement: the clock, the harness, the scoring code and
   the result live in the measuring process, so patching them inside the child changes
   nothing; whatever the child answers is checked (float logits, the expected shape, finite
   values); a crash, a hang, an allocation over the limit, a file too large or a malformed
   answer becomes ``Evaluation.error``, and the caller carries on.
-- Not provided: network isolation where namespaces are not allowed, a separate user, a
-  file-system sandbox: the child, as the same Unix user, can read what the user can read,
-  including test data on disk (the data directory, whose path it is not told, and the data
-  sets that ship with tinytorch: TinyDigits and TinyTalks), so a model could look its
-  answers up. Submissions are kept, so a leaderboard entry can be reviewed and re-run. On
-  Windows there are no rlimits: only the wall-clock limit applies.
+- Not provided: network isolation and hidden data where namespaces are not allowed, a
+  separate user, a full file-system sandbox: the child, as the same Unix user, can read
+  what the user can read outside the data directory, including the data sets that ship
+  with tinytorch (TinyDigits and TinyTalks), so a model could look those answers up.
+  Submissions are kept, so a leaderboard entry can be reviewed and re-run. On Windows there
+  are no rlimits: only the wall-clock limit applies.
 """
 
 from __future__ import annotations
