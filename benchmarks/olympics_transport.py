@@ -9,8 +9,9 @@ submission. Each repeat measures, on the same test digits and single-stream rule
 - **in process**: module 19's ``single_stream`` calling the model directly, as the
   evaluation did while the model ran in the measuring process;
 - **evaluate**: ``tinytorch.olympics.evaluate.evaluate``, the model in its own process,
-  each query timed over the pipe; and its ``details["transport_ms"]``, the p90 of an echo
-  process that answers zeros (the pipe alone).
+  each query timed over the pipe; and its ``details["transport_ms"]``, the p90 of the
+  model process's echo phase, where it answers zeros before loading the model (the pipe
+  alone).
 
 Medians over the repeats are printed, in milliseconds.
 """

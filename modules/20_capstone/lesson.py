@@ -99,15 +99,15 @@ def check(name: str, condition: bool, detail: str = "") -> None:
 # (`setrlimit`: address space, CPU seconds, file size), cuts its network and hides the data
 # directory where Linux allows (namespaces), imports `model.py`, loads `model.pt` and then
 # answers each batch of inputs with logits over a pipe (`tinytorch/olympics/protocol.py`:
-# a small header, then the raw array). The referee
-# sends inputs only, never labels; it times every round trip with its own clock, checks each
-# answer (dtype, shape, finite) and computes every metric itself, so a model that patches
-# `time.perf_counter` or `judge` inside its own process changes nothing. The pipe costs
-# every query the same few microseconds; an echo child that answers zeros measures it
-# (`details["transport_ms"]`). The referee kills the child at the wall-clock limit and turns
-# any failure into `Evaluation.error`. What it does not do: run the model as another user or
-# hide the whole disk from it (a model could read the TinyDigits and TinyTalks test splits
-# that ship with tinytorch).
+# a small header, then the raw array). The referee sends inputs only, never labels; it
+# times every round trip with its own clock, checks each answer (dtype, shape, finite) and
+# computes every metric itself, so a model that patches `time.perf_counter` or `judge`
+# inside its own process changes nothing. The pipe costs every query the same few
+# microseconds: before it imports `model.py`, the child answers the same queries with
+# zeros, and their p90 is `details["transport_ms"]`. The referee kills the child at the
+# wall-clock limit and turns any failure into `Evaluation.error`. What it does not do: run
+# the model as another user or hide the whole disk from it (a model could read the
+# TinyDigits and TinyTalks test splits that ship with tinytorch).
 
 # %%
 for track in TRACKS.values():

@@ -47,7 +47,7 @@ def test_a_valid_submission_is_measured_in_a_fresh_process(
     # The size is model.pt as submitted: what tinytorch.save writes for the loaded model.
     assert evaluation.size_bytes == (digits_submission / "model.pt").stat().st_size
     assert evaluation.size_bytes == model_size_bytes(model) > 64 * 10 * 4
-    # The pipe's own cost, measured with an echo child on the same 16 queries.
+    # The pipe's own cost, timed on the same 16 queries while the child answered zeros.
     assert evaluation.details["transport"]["queries"] == 16
     assert 0 < evaluation.details["transport_ms"] == evaluation.details["transport"]["p90_ms"]
     assert isinstance(evaluation.details["network_isolated"], bool)

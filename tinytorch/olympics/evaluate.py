@@ -9,9 +9,10 @@ computes accuracy, bits per character and exact answers from the logits it recei
 (``measure.py``, on module 19's harness). The size is the bytes of ``model.pt`` as
 submitted. It then judges the metrics against the track's rules.
 
-The pipe costs every timed query the same fixed time. A second child that loads no model
-and answers zeros (``echo``) measures it: ``details["transport_ms"]`` is its single-stream
-p90 latency on the same queries, the floor of any p90 score on this machine.
+The pipe costs every timed query the same fixed time. The child measures it first: before
+it imports the submission it answers zeros (the echo phase), and ``details["transport_ms"]``
+is the single-stream p90 latency of those answers on the same queries, the floor of any p90
+score on this machine.
 
 Isolation, and what it is not:
 
@@ -156,21 +157,20 @@ def _measured(
     data_dir: Path,
     size_bytes: int,
 ) -> dict:
-    """Start the submission's model in a child process (``data_dir`` hidden from it) and
-    measure it on ``data``, then measure the pipe's own cost with an echo child on the same
-    queries. ``ModelError`` if the model failed."""
-    classes = output_classes(track)
-    with ModelProcess(scratch, track, classes, hide=data_dir) as model:
+    """Start the model process (``data_dir`` hidden from it), time the pipe alone on the
+    single-stream queries while it echoes zeros, then load the submission and measure it on
+    ``data``. ``ModelError`` if the model failed."""
+    with ModelProcess(scratch, track, output_classes(track), hide=data_dir) as model:
+        transport = query_latency(track, model, data)  # before any submitted code runs
+        model.load()
         metrics = measure(track, model, data, manifest.division, list(manifest.techniques),
                           size_bytes)  # fmt: skip
-        metrics["details"]["network_isolated"] = model.network_isolated
-        metrics["details"]["data_hidden"] = model.data_hidden
-    echo_folder = scratch / "echo"
-    echo_folder.mkdir()
-    with ModelProcess(echo_folder, track, classes, echo=True) as echo:
-        transport = query_latency(track, echo, data)
-    metrics["details"]["transport"] = transport
-    metrics["details"]["transport_ms"] = transport["p90_ms"]
+    metrics["details"].update(
+        network_isolated=model.network_isolated,
+        data_hidden=model.data_hidden,
+        transport=transport,
+        transport_ms=transport["p90_ms"],
+    )
     return metrics
 
 

@@ -8,15 +8,25 @@ Two processes take part in an evaluation (``evaluate.py``):
 - the **model process** (``python -m tinytorch.olympics.model_process``, ``main`` below)
   limits itself, imports ``model.py``, loads ``model.pt``, then answers each batch of inputs
   it reads on its standard input with the logits, written to its standard output
-  (``protocol.py``: a small header and the raw array). It never sees a label or the data
-  directory, and whatever the submitted code changes inside it (the clock, the harness, the
-  scoring code) changes nothing the measurer computes.
+  (``protocol.py``: a small header and the raw array). It never sees a label, and whatever
+  the submitted code changes inside it (the clock, the harness, the scoring code) changes
+  nothing the measurer computes.
 
-The model process starts with two one-byte messages: whether its network is cut (sent before
-any submitted code runs), then that the model is loaded. ``ModelProcess`` checks every
-answer: a float dtype, the shape the track asks for, finite values. A crash, a hang (killed
-at the wall-clock limit), running out of memory, a file over the limit, a malformed answer
-or an exit in the middle of the run raises ``ModelError`` with a message saying which.
+The model process talks in this order:
+
+1. a handshake, before any submitted code runs: whether its network is cut and whether the
+   data directory is hidden (two bytes);
+2. the **echo phase**: it answers every query with zeros of the right shape, without a model,
+   until the measurer ends the phase (``ModelProcess.load``). Timing these queries measures
+   what the pipe itself costs;
+3. it imports the submission and says it is ready (one byte);
+4. the **model phase**: it answers every query with the model's logits until the measurer
+   closes the pipe.
+
+``ModelProcess`` checks every answer: a float dtype, the shape the track asks for, finite
+values. A crash, a hang (killed at the wall-clock limit), running out of memory, a file over
+the limit, a malformed answer or an exit in the middle of the run raises ``ModelError`` with
+a message saying which.
 """
 
 from __future__ import annotations
@@ -38,10 +48,12 @@ import tinytorch
 from tinytorch.olympics.protocol import (
     FLOAT_CODES,
     ProtocolError,
+    is_end,
     read_array,
     read_data,
     read_header,
     write_array,
+    write_end,
 )
 from tinytorch.olympics.tracks import Track
 
@@ -71,31 +83,27 @@ class ModelProcess:
     """The model of the submission in ``directory``, running in a limited child process.
 
     ``model(inputs)`` sends ``inputs`` (a Tensor) and returns the logits the child answers,
-    as a Tensor, once checked; it raises ``ModelError`` if the child failed. The child is
-    killed when ``track.time_limit_s`` seconds have passed since it started, or on
-    ``close()``. ``echo=True`` starts a child that answers zeros of the right shape without
-    loading any submission: it measures what the pipe itself costs.
+    as a Tensor, once checked; it raises ``ModelError`` if the child failed. Until ``load()``
+    the child answers zeros (the echo phase, which times the pipe alone); ``load()`` has it
+    import the submission. The child never sees ``hide`` (the data directory), where Linux
+    allows it. It is killed when ``track.time_limit_s`` seconds have passed since it
+    started, or on ``close()``.
 
     Example::
 
         >>> with ModelProcess(scratch, track, classes=10) as model:
-        ...     logits = model(images[:4])  # (4, 10)
+        ...     zeros = model(images[:4])  # (4, 10), the echo phase
+        ...     model.load()
+        ...     logits = model(images[:4])  # (4, 10), the submission's
     """
 
     def __init__(
-        self,
-        directory: Path,
-        track: Track,
-        classes: int,
-        echo: bool = False,
-        hide: Path | None = None,
+        self, directory: Path, track: Track, classes: int, hide: Path | None = None
     ) -> None:
         self.track, self.classes = track, classes
         package_parent = str(Path(tinytorch.__file__).resolve().parent.parent)
         command = [sys.executable, "-m", "tinytorch.olympics.model_process",
-                   "--track", json.dumps(track.to_dict())]  # fmt: skip
-        if echo:
-            command += ["--echo", str(classes)]
+                   "--track", json.dumps(track.to_dict()), "--classes", str(classes)]  # fmt: skip
         if hide is not None:
             command += ["--hide", str(hide)]
         env = {
@@ -119,6 +127,13 @@ class ModelProcess:
         self.watchdog.start()
         # Sent before any submitted code runs: what the child's isolation achieved.
         self.network_isolated, self.data_hidden = map(bool, self._receive_flags(2))
+
+    def load(self) -> None:
+        """End the echo phase: the child imports ``model.py`` and loads ``model.pt``."""
+        try:
+            write_end(self.process.stdin)
+        except OSError as error:
+            raise self._failure(error) from None
         self._receive_flags(1)  # the model is built and loaded
 
     def __call__(self, inputs: tinytorch.Tensor) -> tinytorch.Tensor:
@@ -347,12 +362,14 @@ class EchoModel(tinytorch.nn.Module):
 
 def serve(model, requests, replies) -> None:
     """Answer each batch of inputs read from ``requests`` with the model's logits, written
-    to ``replies``, until the measurer closes ``requests``."""
+    to ``replies``, until the measurer ends the phase or closes ``requests``."""
     with tinytorch.no_grad():
         while True:
             try:
                 inputs = read_array(requests)
             except ProtocolError:  # the measurer closed the pipe: the evaluation is over
+                return
+            if is_end(inputs):
                 return
             output = model(tinytorch.from_numpy(inputs))
             logits = output[0] if isinstance(output, tuple) else output  # GPT: (logits, loss)
@@ -360,25 +377,25 @@ def serve(model, requests, replies) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The model process: limit itself, cut its network, hide the data, load the submission
-    in the current directory (or an ``EchoModel``), then serve queries on standard input and
-    output."""
+    """The model process: limit and isolate itself, answer the echo phase, load the
+    submission in the current directory, then answer its queries (see the module's
+    docstring for the order)."""
     parser = argparse.ArgumentParser(description="Serve the submission in this directory.")
     parser.add_argument("--track", required=True, help="the Track as JSON (for its limits)")
-    parser.add_argument(
-        "--echo", type=int, metavar="CLASSES", help="answer zeros, without loading a model"
-    )
+    parser.add_argument("--classes", required=True, type=int, help="K, logits per row")
     parser.add_argument("--hide", metavar="FOLDER", help="a folder to hide (the data)")
     args = parser.parse_args(argv)
+    requests = sys.stdin.buffer
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a print() goes to the log, not replies
     set_limits(Track.from_dict(json.loads(args.track)))
     isolated = isolate(hidable(args.hide))
-    write_array(replies, np.array(isolated, dtype=np.uint8))  # handshake 1: network, data
+    write_array(replies, np.array(isolated, dtype=np.uint8))  # 1. network cut, data hidden
+    serve(EchoModel(args.classes), requests, replies)  # 2. the echo phase
     try:
-        model = EchoModel(args.echo) if args.echo else load_submission(Path.cwd())
-        write_array(replies, np.array([1], dtype=np.uint8))  # handshake 2: ready
-        serve(model, sys.stdin.buffer, replies)
+        model = load_submission(Path.cwd())
+        write_array(replies, np.array([1], dtype=np.uint8))  # 3. ready
+        serve(model, requests, replies)  # 4. the model phase
     except MemoryError:
         return EXIT_MEMORY
     except OSError as error:

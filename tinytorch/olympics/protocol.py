@@ -45,6 +45,16 @@ def write_array(stream: BinaryIO, array: np.ndarray) -> None:
     stream.flush()
 
 
+def write_end(stream: BinaryIO) -> None:
+    """Send the message that ends a phase of queries: an empty uint8 array, shape (0,)."""
+    write_array(stream, np.zeros(0, dtype=np.uint8))
+
+
+def is_end(array: np.ndarray) -> bool:
+    """Whether ``array`` is the message of ``write_end``."""
+    return array.dtype == np.uint8 and array.shape == (0,)
+
+
 def read_header(stream: BinaryIO) -> tuple[bytes, tuple[int, ...]]:
     """The dtype code and shape of the next message; ``ProtocolError`` at the end of the
     stream or for a header no array could have."""
