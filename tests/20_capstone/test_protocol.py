@@ -12,9 +12,11 @@ from tinytorch.olympics.model_process import logits_shape
 from tinytorch.olympics.protocol import (
     HEADER,
     ProtocolError,
+    is_end,
     read_array,
     read_header,
     write_array,
+    write_end,
 )
 
 pytestmark = pytest.mark.module20
@@ -46,8 +48,11 @@ def test_messages_follow_each_other_on_one_stream() -> None:
     stream = io.BytesIO()
     for value in range(3):
         write_array(stream, np.full((1, 2), value, dtype=np.float32))
+    write_end(stream)
     stream.seek(0)
     assert [read_array(stream)[0, 0] for _ in range(3)] == [0, 1, 2]
+    assert is_end(read_array(stream))
+    assert not is_end(np.zeros(0, dtype=np.float32))  # an empty batch is not the end
     with pytest.raises(ProtocolError, match="ended after 0 of 7 bytes"):
         read_array(stream)
 

@@ -19,7 +19,8 @@ Isolation, and what it is not:
 - the model child starts in a scratch directory holding only the submission's files, with
   a minimal environment (no inherited variables but ``PATH``; ``HOME`` is the scratch
   directory; BLAS limited to one thread) and its own session, so that it and its children
-  can be killed; it never receives a label or the data directory's path;
+  can be killed; it never receives a label (it is given the data directory's path only to
+  hide it);
 - before it imports the submission it limits itself (POSIX ``setrlimit``, where the OS
   allows): address space (``RLIMIT_AS``: memory), CPU seconds (``RLIMIT_CPU``), the size of
   any file it writes (``RLIMIT_FSIZE``), no core dumps; the measurer kills it when the
@@ -33,7 +34,8 @@ Isolation, and what it is not:
   nothing; whatever the child answers is checked (float logits, the expected shape, finite
   values); a crash, a hang, an allocation over the limit, a file too large or a malformed
   answer becomes ``Evaluation.error``, and the caller carries on.
-- Not provided: network isolation and hidden data where namespaces are not allowed, a
+- Not provided: network isolation and hidden data where namespaces are not allowed (then
+  the child can read the data directory, whose path is on its command line), a
   separate user, a full file-system sandbox: the child, as the same Unix user, can read
   what the user can read outside the data directory, including the data sets that ship
   with tinytorch (TinyDigits and TinyTalks), so a model could look those answers up.
