@@ -256,12 +256,15 @@ def build_model():
                           "expected (64, 10)"),
         ("logits * float('nan')", "answered logits that are NaN or infinite"),
         ("logits.long()", "answered logits of dtype <i8; return floating-point logits"),
+        ("logits if self.calls < 5 else 1 / 0",
+         "the submission failed (exit code 1): ZeroDivisionError: division by zero"),
         ("logits if self.calls < 5 else __import__('os')._exit(9)",
          "the submission failed (exit code 9)"),
         ("logits if self.calls < 5 else __import__('os')._exit(0)",
          "the model process exited before it answered every query (exit code 0)"),
     ],
-    ids=["wrong-shape", "nan", "integers", "crash-mid-stream", "exit-mid-stream"],
+    ids=["wrong-shape", "nan", "integers", "raise-in-forward", "killed-mid-stream",
+         "exit-mid-stream"],
 )  # fmt: skip
 def test_every_answer_of_the_model_is_checked(
     tmp_path: Path, empty_data_dir: Path, expression: str, error: str
