@@ -93,13 +93,21 @@ def check(name: str, condition: bool, detail: str = "") -> None:
 # knows nothing spreads its probability over the $V$ characters and pays $\log_2 V$ bits;
 # a perfect one pays 0.
 #
-# **A fresh process.** `evaluate(directory)` never imports submitted code. It copies the
-# three files to a scratch folder and starts `python -m tinytorch.olympics.evaluate` there;
-# that process limits itself (`setrlimit`: address space, CPU seconds, file size) before it
-# imports `model.py`, measures, and writes JSON. The caller kills it at the wall-clock limit
-# and turns any failure into `Evaluation.error`. What it does not do: cut the network, run
-# as another user, or stop the model from tampering with its own measurement (it runs in
-# the measuring process). Submissions are kept so that a suspicious result can be re-run.
+# **Two processes.** `evaluate(directory)` never imports submitted code: it is the referee.
+# It loads the test split, copies the three files to a scratch folder and starts the model
+# in a child process (`python -m tinytorch.olympics.model_process`), which limits itself
+# (`setrlimit`: address space, CPU seconds, file size), cuts its network and hides the data
+# directory where Linux allows (namespaces), imports `model.py`, loads `model.pt` and then
+# answers each batch of inputs with logits over a pipe (`tinytorch/olympics/protocol.py`:
+# a small header, then the raw array). The referee sends inputs only, never labels; it
+# times every round trip with its own clock, checks each answer (dtype, shape, finite) and
+# computes every metric itself, so a model that patches `time.perf_counter` or `judge`
+# inside its own process changes nothing. The pipe costs every query the same few
+# microseconds: before it imports `model.py`, the child answers the same queries with
+# zeros, and their p90 is `details["transport_ms"]`. The referee kills the child at the
+# wall-clock limit and turns any failure into `Evaluation.error`. What it does not do: run
+# the model as another user or hide the whole disk from it (a model could read the
+# TinyDigits and TinyTalks test splits that ship with tinytorch).
 
 # %%
 for track in TRACKS.values():
@@ -271,10 +279,11 @@ check("a hang is stopped at the time limit", hung.error.startswith("timed out"))
 #
 # 1. The server re-measures every submission. Which of the numbers in your table would
 #    change on the server's machine, and which should not change at all?
-# 2. Why is the compression score the size of the state dict that the referee saves, and
-#    why is `model.py` limited in size? What would a submission hide in code otherwise?
+# 2. Why is the compression score the size of the submitted `model.pt`, measured by the
+#    referee, and why is `model.py` limited in size? What would a submission hide in code
+#    otherwise?
 # 3. Pruning half of LeNet-5's channels is an open-division technique. Make a pruned
 #    submission (module 16): which track does it help, and does it stay above the floor?
-# 4. The evaluation process limits memory with `RLIMIT_AS`. Why does a limit on address
+# 4. The model process limits memory with `RLIMIT_AS`. Why does a limit on address
 #    space, rather than on memory in use, also stop a model that only reserves memory?
 #    What isolation would you add before running strangers' code on a department server?

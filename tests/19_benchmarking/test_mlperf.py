@@ -159,6 +159,24 @@ def test_harness_accuracy_and_invalid_verdict(digits) -> None:
         Report([passing, passing])
 
 
+def test_harness_runs_any_callable_with_the_size_it_is_given(digits) -> None:
+    # A proxy for a model in another process: a callable with eval(), no state dict.
+    images, labels = digits
+    model = lenet5(8).eval()
+
+    class Proxy:
+        def __call__(self, batch: tinytorch.Tensor) -> tinytorch.Tensor:
+            return model(batch)
+
+        def eval(self) -> "Proxy":
+            return self
+
+    harness = fast_harness(images, labels, target=0.0)
+    result = harness.run("proxy", Proxy(), Division.CLOSED, size_bytes=1234)
+    assert result.model_size_bytes == 1234
+    assert result.accuracy == harness.run("direct", model, Division.CLOSED).accuracy
+
+
 def test_report_ranks_valid_results_by_p90_within_a_division(digits) -> None:
     images, labels = digits
     harness = fast_harness(images, labels, target=0.0)

@@ -14,8 +14,10 @@ import pytest
 import tinytorch
 from tinytorch.models.gpt import GPT, GPTConfig
 from tinytorch.olympics.data import language_tokenizer, load_images
-from tinytorch.olympics.evaluate import Evaluation, evaluate, load_submission
+from tinytorch.olympics.evaluate import Evaluation, evaluate
+from tinytorch.olympics.model_process import load_submission
 from tinytorch.olympics.submission import SubmissionError, write_submission
+from tinytorch.utils.benchmark.mlperf import model_size_bytes
 
 from .conftest import DIGITS_MODEL_CODE, quick, train_digits_model, write_cifar
 
@@ -42,7 +44,14 @@ def test_a_valid_submission_is_measured_in_a_fresh_process(
     assert evaluation.score == evaluation.p90_ms > 0
     assert evaluation.details["single_stream"]["queries"] == 16
     assert evaluation.details["samples"] == 200
-    assert evaluation.size_bytes > 64 * 10 * 4  # the weights, float32, and a header
+    # The size is model.pt as submitted: what tinytorch.save writes for the loaded model.
+    assert evaluation.size_bytes == (digits_submission / "model.pt").stat().st_size
+    assert evaluation.size_bytes == model_size_bytes(model) > 64 * 10 * 4
+    # The pipe's own cost, timed on the same 16 queries while the child answered zeros.
+    assert evaluation.details["transport"]["queries"] == 16
+    assert 0 < evaluation.details["transport_ms"] == evaluation.details["transport"]["p90_ms"]
+    assert isinstance(evaluation.details["network_isolated"], bool)
+    assert isinstance(evaluation.details["data_hidden"], bool)
     assert Evaluation.from_dict(evaluation.to_dict()) == evaluation
 
 
@@ -165,39 +174,123 @@ def test_a_missing_data_set_or_mismatched_weights_are_reported(tmp_path: Path) -
                      division="open", name="conv")  # fmt: skip
     evaluation = evaluate(tmp_path / "conv", data_dir=tmp_path / "nothing", track=quick("vision"))
     assert "CIFAR10: no data in" in evaluation.error
+    write_cifar(tmp_path / "data", 4)
     tinytorch.save(tinytorch.nn.Linear(1, 1).state_dict(), tmp_path / "conv" / "model.pt")
-    evaluation = evaluate(tmp_path / "conv", data_dir=tmp_path / "nothing", track=quick("vision"))
+    evaluation = evaluate(tmp_path / "conv", data_dir=tmp_path / "data", track=quick("vision"))
     assert "RuntimeError: Error(s) in loading state_dict" in evaluation.error
     assert "Missing key(s) in state_dict: '0.weight'" in evaluation.error
 
 
+FORGED_RESULT = {"dataset": "tinydigits", "accuracy": 1.0, "p90_ms": 1e-6, "size_bytes": 1,
+                 "details": {}}  # fmt: skip
+CLOCK_AT_ZERO = (
+    "\n\nimport time\ntime.perf_counter = lambda: 0.0\ntime.perf_counter_ns = lambda: 0\n"
+    "time.monotonic = lambda: 0.0\n"
+)
+SCORING_PATCHED = """
+
+import tinytorch.olympics.measure
+import tinytorch.olympics.results
+from tinytorch.utils.benchmark import mlperf
+
+tinytorch.olympics.results.judge = lambda *args: None
+tinytorch.olympics.measure.sequence_bits = lambda logits, targets: 0.0
+mlperf.Harness.accuracy = lambda self, model: 1.0
+mlperf.single_stream = lambda *args, **kwargs: None
+"""
+
+
 @pytest.mark.parametrize(
-    ("result", "error"),
-    [
-        ('{"dataset": "tinydigits", "accuracy": 2.0, "p90_ms": 0.1, "size_bytes": 1, '
-         '"details": {}}', "accuracy 2.0 is outside [0, 1]"),
-        ('{"dataset": "tinydigits", "accuracy": 0.99, "p90_ms": NaN, "size_bytes": 1, '
-         '"details": {}}', "is not a finite number"),
-        ('{"dataset": "tinydigits", "accuracy": 0.99}', "the evaluation's result is unusable"),
-        ('{"dataset": "tinydigits", "accuracy": 0.99, "p90_ms": 1.0, "size_bytes": 1, '
-         '"details": {"ci": [Infinity, 1.0]}}', None),
-        ('["not", "an", "object"]', "the evaluation's result is unusable"),
-    ],
-    ids=["accuracy-above-1", "nan-latency", "missing-keys", "not-an-object", "infinite-detail"],
-)  # fmt: skip
-def test_every_number_the_process_writes_is_checked(
-    tmp_path: Path, empty_data_dir: Path, result: str, error: str
+    "code",
+    [CLOCK_AT_ZERO, f"\n\nopen('result.json', 'w').write({json.dumps(FORGED_RESULT)!r})\n"],
+    ids=["clock-stopped", "fake-result-file"],
+)
+def test_a_model_cannot_forge_its_latency(
+    tmp_path: Path, empty_data_dir: Path, speed_evaluation: Evaluation, code: str
 ) -> None:
-    # Submitted code runs in the measuring process and may write the result itself: the
-    # caller still checks every number it reads.
-    code = f"\n\nimport os\nopen('result.json', 'w').write({result!r})\nos._exit(0)\n"
+    # The clock and the result live in the measuring process: the model's own are ignored.
     evaluation = evaluate(broken_submission(tmp_path / "s", code), data_dir=empty_data_dir,
                           track=quick("speed"))  # fmt: skip
-    if error is None:  # possible numbers are taken (a submission can forge them: see docs)
-        assert evaluation.valid and evaluation.details == {"ci": [None, 1.0]}
-    else:
-        assert not evaluation.valid and error in evaluation.error
-    json.dumps(evaluation.to_dict(), allow_nan=False)  # standard JSON, whatever was written
+    assert evaluation.valid, evaluation.error
+    assert evaluation.accuracy == speed_evaluation.accuracy  # the same weights, measured
+    assert evaluation.p90_ms > 1e-3  # a round trip through a pipe takes microseconds
+    assert evaluation.details["single_stream"]["mean_ms"] > 1e-3
+
+
+def test_a_model_cannot_patch_the_scoring_code(tmp_path: Path, empty_data_dir: Path) -> None:
+    model = tinytorch.nn.Sequential(tinytorch.nn.Flatten(), tinytorch.nn.Linear(64, 10))
+    for parameter in model.parameters():
+        tinytorch.nn.init.zeros_(parameter)  # equal logits: every digit is called a 0
+    write_submission(tmp_path / "s", model, DIGITS_MODEL_CODE + SCORING_PATCHED, track="speed",
+                     division="open", name="zeros")  # fmt: skip
+    evaluation = evaluate(tmp_path / "s", data_dir=empty_data_dir, track=quick("speed"))
+    labels = load_images(quick("speed"), train=False, data_dir=empty_data_dir).labels.numpy()
+    assert evaluation.accuracy == pytest.approx(np.mean(labels[:200] == 0))
+    assert not evaluation.valid and "below the speed track's floor" in evaluation.error
+    json.dumps(evaluation.to_dict(), allow_nan=False)  # standard JSON
+
+
+def answering(expression: str) -> str:
+    """``model.py`` code whose model answers ``expression`` of its true ``logits``, where
+    ``self.calls`` counts the queries so far."""
+    return f"""
+
+class Answering(nn.Sequential):
+    calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        logits = super().forward(x)
+        return {expression}
+
+
+def build_model():
+    return Answering(nn.Flatten(), nn.Linear(64, 10))
+"""
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("logits[:, :5]", "answered logits of shape (64, 5) for inputs of shape (64, 1, 8, 8); "
+                          "expected (64, 10)"),
+        ("logits * float('nan')", "answered logits that are NaN or infinite"),
+        ("logits.long()", "answered logits of dtype <i8; return floating-point logits"),
+        ("logits if self.calls < 5 else 1 / 0",
+         "the submission failed (exit code 1): ZeroDivisionError: division by zero"),
+        ("logits if self.calls < 5 else __import__('os')._exit(9)",
+         "the submission failed (exit code 9)"),
+        ("logits if self.calls < 5 else __import__('os')._exit(0)",
+         "the model process exited before it answered every query (exit code 0)"),
+    ],
+    ids=["wrong-shape", "nan", "integers", "raise-in-forward", "killed-mid-stream",
+         "exit-mid-stream"],
+)  # fmt: skip
+def test_every_answer_of_the_model_is_checked(
+    tmp_path: Path, empty_data_dir: Path, expression: str, error: str
+) -> None:
+    evaluation = evaluate(broken_submission(tmp_path / "s", answering(expression)),
+                          data_dir=empty_data_dir, track=quick("speed"))  # fmt: skip
+    assert not evaluation.valid and evaluation.score is None
+    assert error in evaluation.error
+
+
+def test_a_model_hanging_in_forward_is_killed_at_the_time_limit(
+    tmp_path: Path, empty_data_dir: Path
+) -> None:
+    code = answering("logits if self.calls < 5 else __import__('time').sleep(60)")
+    evaluation = evaluate(broken_submission(tmp_path / "s", code), data_dir=empty_data_dir,
+                          track=quick("speed"), time_limit_s=1)  # fmt: skip
+    assert evaluation.error == "timed out: the evaluation took longer than 1 s"
+
+
+def test_what_the_model_prints_goes_to_its_log_not_the_pipe(
+    tmp_path: Path, empty_data_dir: Path
+) -> None:
+    code = answering("print('a stray print', logits.shape) or logits")
+    evaluation = evaluate(broken_submission(tmp_path / "s", code), data_dir=empty_data_dir,
+                          track=quick("speed"))  # fmt: skip
+    assert evaluation.valid, evaluation.error
 
 
 def test_the_network_is_cut_where_the_os_allows(tmp_path: Path, empty_data_dir: Path) -> None:
@@ -214,3 +307,22 @@ def test_the_network_is_cut_where_the_os_allows(tmp_path: Path, empty_data_dir: 
         assert "reached the network" in evaluation.error, evaluation.error
         pytest.skip("this OS does not allow unprivileged network namespaces")
     assert evaluation.details["network_isolated"]
+
+
+def test_the_data_directory_is_hidden_where_the_os_allows(
+    tmp_path: Path, speed_evaluation: Evaluation
+) -> None:
+    if not speed_evaluation.details["data_hidden"]:
+        pytest.skip("this OS does not allow unprivileged user and mount namespaces")
+    data_dir = tmp_path / "data"  # no MNIST: the speed track scores TinyDigits
+    data_dir.mkdir()
+    (data_dir / "labels.txt").write_text("the answers")
+    code = (  # try to unmount what hides it first (MNT_DETACH)
+        f"\n\nimport ctypes, os\nctypes.CDLL(None).umount2({str(data_dir).encode()!r}, 2)\n"
+        f"if os.listdir({str(data_dir)!r}):\n    raise SystemExit('saw the data directory')\n"
+    )
+    evaluation = evaluate(broken_submission(tmp_path / "s", code), data_dir=data_dir,
+                          track=quick("speed"))  # fmt: skip
+    assert evaluation.valid, evaluation.error
+    assert evaluation.details["data_hidden"]
+    assert (data_dir / "labels.txt").read_text() == "the answers"  # hidden, not changed

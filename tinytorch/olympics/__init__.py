@@ -2,9 +2,9 @@
 
 - ``tracks``: every rule of the competition (``TRACKS``, ``get_track``).
 - ``submission``: the submission directory (``load_manifest``, ``pack_submission``).
-- ``evaluate``: ``evaluate(directory)`` measures a submission in a fresh, limited process
-  (import it from ``tinytorch.olympics.evaluate``: the package does not import the module
-  that ``python -m tinytorch.olympics.evaluate`` runs).
+- ``evaluate``: ``evaluate(directory)`` measures a submission whose model runs in a
+  separate, limited process (``model_process``, spoken to over ``protocol``); import it from
+  ``tinytorch.olympics.evaluate``.
 - ``results``: judging and ranking (``judge``, ``rank``, ``format_table``).
 
 Example::

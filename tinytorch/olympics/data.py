@@ -68,6 +68,15 @@ def language_tokenizer() -> CharTokenizer:
     return CharTokenizer([TinyTalks(split=split).text for split in SPLITS])
 
 
+def output_classes(track: Track) -> int:
+    """K, the number of logits per image (N, K) or per position (1, T, K) that a model on
+    ``track`` answers: the data set's classes, or the language vocabulary's size."""
+    if track.dataset == "tinytalks":
+        return language_tokenizer().vocab_size
+    readers = {"cifar10": CIFAR10, "mnist": MNIST}
+    return len(readers[track.dataset].classes)  # TinyDigits has MNIST's 10 digits
+
+
 def download(track: Track, data_dir: DataDir = None) -> None:
     """Fetch both splits of an image track's data set into ``data_dir`` if they are missing
     (checked against their published checksums). TinyTalks and TinyDigits ship with

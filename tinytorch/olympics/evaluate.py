@@ -1,63 +1,71 @@
-"""Evaluate a submission in a fresh, limited process and report an ``Evaluation``.
+"""Evaluate a submission with its model in a separate, limited process; an ``Evaluation``.
 
-``evaluate(directory)`` never imports the submitted code itself. It copies the submission's
-three files into a scratch directory and runs ``python -m tinytorch.olympics.evaluate`` there,
-which builds the model, loads its weights, measures it (``measure.py``, on module 19's
-harness) and writes the metrics as JSON. The caller judges them against the track's rules.
+``evaluate(directory)`` is the measuring process: it never imports the submitted code. It
+copies the submission's three files into a scratch directory and starts the model there, in
+a child process (``model_process.py``) that imports ``model.py``, loads ``model.pt`` and
+answers batches of inputs with logits over a pipe. The measuring process loads the test
+split, sends the child inputs only, times each query's round trip with its own clock and
+computes accuracy, bits per character and exact answers from the logits it receives
+(``measure.py``, on module 19's harness). The size is the bytes of ``model.pt`` as
+submitted. It then judges the metrics against the track's rules.
+
+The pipe costs every timed query the same fixed time. The child measures it first: before
+it imports the submission it answers zeros (the echo phase), and ``details["transport_ms"]``
+is the single-stream p90 latency of those answers on the same queries, the floor of any p90
+score on this machine.
 
 Isolation, and what it is not:
 
-- a fresh process, started in a scratch directory holding only the submission's files, with a
-  minimal environment (no inherited variables but ``PATH``; ``HOME`` is the scratch directory;
-  BLAS limited to one thread) and its own session, so that it and its children can be killed;
-- limits it sets on itself before it imports the submission (POSIX ``setrlimit``, where the
-  OS allows): address space (``RLIMIT_AS``: memory), CPU seconds (``RLIMIT_CPU``), the size of
-  any file it writes (``RLIMIT_FSIZE``), no core dumps; the caller kills it when the
+- the model child starts in a scratch directory holding only the submission's files, with
+  a minimal environment (no inherited variables but ``PATH``; ``HOME`` is the scratch
+  directory; BLAS limited to one thread) and its own session, so that it and its children
+  can be killed; it never receives a label (it is given the data directory's path only to
+  hide it);
+- before it imports the submission it limits itself (POSIX ``setrlimit``, where the OS
+  allows): address space (``RLIMIT_AS``: memory), CPU seconds (``RLIMIT_CPU``), the size of
+  any file it writes (``RLIMIT_FSIZE``), no core dumps; the measurer kills it when the
   wall-clock limit passes;
-- no network where Linux allows unprivileged user namespaces: the process moves itself into
-  new user and network namespaces (``unshare``), and ``details["network_isolated"]`` says
-  whether that worked;
-- a crash, a hang, an allocation over the limit or a file too large becomes
-  ``Evaluation.error``; the caller carries on.
-- Not provided: network isolation where namespaces are not allowed, a separate user, a
-  file-system sandbox (the process may read what the user may read), or protection of the
-  measurement from the submission itself (the model runs in the measuring process, so a
-  hostile submission could forge its metrics).
-  Submissions are kept, so a leaderboard entry can be reviewed and re-run. On Windows there are
-  no rlimits: only the wall-clock limit applies.
+- no network and no data where Linux allows unprivileged user namespaces: before the
+  submission runs, the child moves itself into new user, network and mount namespaces
+  (``unshare``) and covers the data directory with an empty mount that it cannot undo;
+  ``details["network_isolated"]`` and ``details["data_hidden"]`` say whether that worked;
+- the submission cannot touch the measurement: the clock, the harness, the scoring code and
+  the result live in the measuring process, so patching them inside the child changes
+  nothing; whatever the child answers is checked (float logits, the expected shape, finite
+  values); a crash, a hang, an allocation over the limit, a file too large or a malformed
+  answer becomes ``Evaluation.error``, and the caller carries on.
+- Not provided: network isolation and hidden data where namespaces are not allowed (then
+  the child can read the data directory, whose path is on its command line), a
+  separate user, a full file-system sandbox: the child, as the same Unix user, can read
+  what the user can read outside the data directory, including the data sets that ship
+  with tinytorch (TinyDigits and TinyTalks), so a model could look those answers up.
+  Submissions are kept, so a leaderboard entry can be reviewed and re-run. On Windows there
+  are no rlimits: only the wall-clock limit applies.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import errno
-import json
 import math
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tinytorch
 from tinytorch.datasets import data_root
+from tinytorch.olympics.data import output_classes
+from tinytorch.olympics.measure import TestData, load_test_data, measure, query_latency
+from tinytorch.olympics.model_process import ModelError, ModelProcess
 from tinytorch.olympics.results import judge
 from tinytorch.olympics.submission import (
     SUBMISSION_FILES,
+    WEIGHTS,
     Manifest,
     SubmissionError,
     load_manifest,
 )
 from tinytorch.olympics.tracks import Track, get_track
-
-RESULT_FILE = "result.json"
-LOG_FILE = "log.txt"
-EXIT_MEMORY, EXIT_FILE_SIZE = 3, 4
-MAX_RESULT_BYTES = 1 << 20  # a result is a few kilobytes of JSON
 
 
 @dataclass
@@ -101,7 +109,7 @@ def evaluate(
     time_limit_s: float | None = None,
     memory_limit_mb: int | None = None,
 ) -> Evaluation:
-    """Evaluate the submission in ``submission_dir`` in a fresh process.
+    """Evaluate the submission in ``submission_dir``, its model in a separate process.
 
     Args:
         submission_dir: the submission (``submission.toml``, ``model.py``, ``model.pt``).
@@ -123,15 +131,49 @@ def evaluate(
     )
     evaluation = Evaluation(manifest.track, manifest.division, manifest.name,
                             list(manifest.techniques))  # fmt: skip
+    data_dir = data_root(data_dir)
+    try:
+        data = load_test_data(limits, data_dir)
+    except (OSError, ValueError) as error:  # missing (DatasetNotFoundError) or unreadable
+        message = f"the test data could not be read: {type(error).__name__}: {error}"
+        return dataclasses.replace(evaluation, error=message)
     with tempfile.TemporaryDirectory(
         prefix="tinytorch-olympics-", ignore_cleanup_errors=True
-    ) as scratch:
+    ) as folder:
+        scratch = Path(folder)
         for name in SUBMISSION_FILES:
-            shutil.copyfile(Path(submission_dir) / name, Path(scratch) / name)
-        metrics, error = _run_isolated(Path(scratch), limits, data_root(data_dir))
-    if error is not None:
-        return dataclasses.replace(evaluation, error=error)
+            shutil.copyfile(Path(submission_dir) / name, scratch / name)
+        size_bytes = (scratch / WEIGHTS).stat().st_size  # before the submission runs
+        try:
+            metrics = _measured(scratch, limits, manifest, data, data_dir, size_bytes)
+        except ModelError as error:
+            return dataclasses.replace(evaluation, error=str(error))
     return _judged(evaluation, track, metrics)
+
+
+def _measured(
+    scratch: Path,
+    track: Track,
+    manifest: Manifest,
+    data: TestData,
+    data_dir: Path,
+    size_bytes: int,
+) -> dict:
+    """Start the model process (``data_dir`` hidden from it), time the pipe alone on the
+    single-stream queries while it echoes zeros, then load the submission and measure it on
+    ``data``. ``ModelError`` if the model failed."""
+    with ModelProcess(scratch, track, output_classes(track), hide=data_dir) as model:
+        transport = query_latency(track, model, data)  # before any submitted code runs
+        model.load()
+        metrics = measure(track, model, data, manifest.division, list(manifest.techniques),
+                          size_bytes)  # fmt: skip
+    metrics["details"].update(
+        network_isolated=model.network_isolated,
+        data_hidden=model.data_hidden,
+        transport=transport,
+        transport_ms=transport["p90_ms"],
+    )
+    return metrics
 
 
 def _resolve_track(track: Track | str | None, manifest: Manifest) -> Track:
@@ -149,45 +191,21 @@ def _resolve_track(track: Track | str | None, manifest: Manifest) -> Track:
 
 def _judged(evaluation: Evaluation, track: Track, metrics: dict) -> Evaluation:
     """``evaluation`` filled from the measured ``metrics`` and judged by the track's rules.
-
-    The metrics come from a process that ran submitted code, so they are checked like any
-    input: a missing or mistyped value makes the result unusable, and numbers outside their
-    range (NaN, infinities, a negative latency, an accuracy above 1) make it invalid. Values
-    that are not finite are stored as None, so that ``to_dict()`` stays valid JSON.
-    """
-    try:
-        dataset = str(metrics["dataset"])
-        floor = track.floor_for(dataset)
-        score, accuracy, p90_ms = (float(metrics[key]) for key in
-                                   (track.metric, "accuracy", "p90_ms"))  # fmt: skip
-        size_bytes, details = int(metrics["size_bytes"]), _json_safe(dict(metrics["details"]))
-    except (KeyError, TypeError, ValueError) as error:
-        return dataclasses.replace(
-            evaluation, error=f"the evaluation's result is unusable: {error}"
-        )
-    error = judge(track, accuracy, score, floor) or _out_of_range(accuracy, p90_ms, size_bytes)
+    Values that are not finite are stored as None, so that ``to_dict()`` stays valid JSON."""
+    dataset = metrics["dataset"]
+    score, accuracy, p90_ms = metrics[track.metric], metrics["accuracy"], metrics["p90_ms"]
+    error = judge(track, accuracy, score, track.floor_for(dataset))
     return dataclasses.replace(
         evaluation,
         valid=error is None,
         score=_finite(score),
         accuracy=_finite(accuracy),
         p90_ms=_finite(p90_ms),
-        size_bytes=size_bytes,
+        size_bytes=metrics["size_bytes"],
         error=error,
         dataset=dataset,
-        details=details,
+        details=_json_safe(metrics["details"]),
     )
-
-
-def _out_of_range(accuracy: float, p90_ms: float, size_bytes: int) -> str | None:
-    """Why measured numbers are impossible, or None."""
-    if not 0.0 <= accuracy <= 1.0:
-        return f"accuracy {accuracy} is outside [0, 1]"
-    if not (math.isfinite(p90_ms) and p90_ms >= 0):
-        return f"p90 latency {p90_ms} ms is not a finite, non-negative number"
-    if size_bytes < 0:
-        return f"size {size_bytes} bytes is negative"
-    return None
 
 
 def _finite(value: float) -> float | None:
@@ -204,160 +222,3 @@ def _json_safe(value: object) -> object:
     if isinstance(value, list):
         return [_json_safe(item) for item in value]
     return value
-
-
-def _run_isolated(scratch: Path, track: Track, data_dir: Path) -> tuple[dict, str | None]:
-    """Run the evaluation process in ``scratch``; its metrics, or an error message."""
-    package_parent = str(Path(tinytorch.__file__).resolve().parent.parent)
-    command = [sys.executable, "-m", "tinytorch.olympics.evaluate", "--track",
-               json.dumps(track.to_dict()), "--data-dir", str(data_dir)]  # fmt: skip
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(scratch),
-        "PYTHONPATH": package_parent,
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    with open(scratch / LOG_FILE, "wb") as log:
-        process = subprocess.Popen(command, cwd=scratch, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=log, start_new_session=True)  # fmt: skip
-        try:
-            code = process.wait(timeout=track.time_limit_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            return {}, f"timed out: the evaluation took longer than {track.time_limit_s:g} s"
-    return _outcome(code, scratch, track)
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    """Kill the evaluation process and any children it started."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
-        process.kill()
-    process.wait()
-
-
-def _outcome(code: int, scratch: Path, track: Track) -> tuple[dict, str | None]:
-    """Read the metrics the process wrote, or explain how it ended."""
-    if code == EXIT_MEMORY:
-        return {}, f"out of memory: the model needed more than {track.memory_limit_mb} MB"
-    if code == EXIT_FILE_SIZE:
-        return {}, f"wrote a file larger than the {track.file_limit_mb} MB limit"
-    if hasattr(signal, "SIGXCPU") and code == -signal.SIGXCPU:
-        return {}, f"timed out: used more than {track.time_limit_s:g} s of CPU time"
-    if hasattr(signal, "SIGKILL") and code == -signal.SIGKILL:
-        return {}, (f"killed: over the {track.time_limit_s:g} s CPU limit or out of memory "
-                    f"({track.memory_limit_mb} MB)")  # fmt: skip
-    if code != 0:
-        return {}, f"the submission failed (exit code {code}): {_last_error(scratch / LOG_FILE)}"
-    result = scratch / RESULT_FILE
-    try:
-        if result.stat().st_size > MAX_RESULT_BYTES:
-            return {}, f"the evaluation's result is unusable: over {MAX_RESULT_BYTES} bytes"
-        return json.loads(result.read_text(encoding="utf-8")), None
-    except (OSError, ValueError):
-        return {}, "the evaluation process ended without writing its result"
-
-
-def _last_error(path: Path, limit: int = 4096) -> str:
-    """The error the process printed last: from its last line that is not indented (where
-    Python names the exception) to the end, on one line."""
-    with open(path, "rb") as file:
-        file.seek(max(0, path.stat().st_size - limit))
-        lines = file.read().decode("utf-8", "replace").strip().splitlines()
-    starts = [index for index, line in enumerate(lines) if line and not line[0].isspace()]
-    error = " ".join(line.strip() for line in lines[starts[-1] if starts else 0 :])
-    return error[-500:] or "no output"
-
-
-# --- inside the evaluation process ------------------------------------------------------
-
-
-def cut_network() -> bool:
-    """Move this process into new, empty user and network namespaces (Linux, where
-    unprivileged user namespaces are allowed): it then has no network interface but an
-    unconfigured loopback, so it reaches nothing. Whether it worked."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    clone_newuser, clone_newnet = 0x10000000, 0x40000000  # from <sched.h>
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.unshare(clone_newuser | clone_newnet) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-def set_limits(track: Track) -> None:
-    """Limit this process's memory, CPU time and written file size (POSIX only)."""
-    try:
-        import resource
-    except ImportError:  # Windows: only the caller's wall-clock limit applies
-        return
-    megabyte = 1024 * 1024
-    cpu_seconds = math.ceil(track.time_limit_s)
-    limits = {  # (soft, hard): SIGXCPU at the soft CPU limit, SIGKILL a second later
-        "RLIMIT_AS": (track.memory_limit_mb * megabyte,) * 2,
-        "RLIMIT_CPU": (cpu_seconds, cpu_seconds + 1),
-        "RLIMIT_FSIZE": (track.file_limit_mb * megabyte,) * 2,
-        "RLIMIT_CORE": (0, 0),
-    }
-    for name, value in limits.items():
-        if hasattr(resource, name):
-            try:
-                resource.setrlimit(getattr(resource, name), value)
-            except (ValueError, OSError):  # above the hard limit, or not enforced here
-                pass
-
-
-def load_submission(directory: Path) -> tinytorch.nn.Module:
-    """Build the submitted model with ``model.py``'s ``build_model()`` and load ``model.pt``."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("submitted_model", directory / "model.py")
-    code = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(code)
-    if not callable(getattr(code, "build_model", None)):
-        raise TypeError("model.py must define build_model() returning a tinytorch nn.Module")
-    model = code.build_model()
-    if not isinstance(model, tinytorch.nn.Module):
-        raise TypeError(f"build_model() returned {type(model).__name__}, not an nn.Module")
-    model.load_state_dict(tinytorch.load(directory / "model.pt"))
-    return model.eval()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The evaluation process: limit itself, measure the submission in the current
-    directory, write ``result.json``."""
-    from tinytorch.olympics.measure import measure
-
-    parser = argparse.ArgumentParser(description="Evaluate the submission in this directory.")
-    parser.add_argument("--track", required=True, help="the Track as JSON")
-    parser.add_argument("--data-dir", required=True)
-    args = parser.parse_args(argv)
-    track = Track.from_dict(json.loads(args.track))
-    set_limits(track)
-    network_cut = cut_network()
-    directory = Path.cwd()
-    manifest = load_manifest(directory)
-    try:
-        model = load_submission(directory)
-        metrics = measure(track, model, manifest.division, list(manifest.techniques),
-                          args.data_dir)  # fmt: skip
-        metrics["details"]["network_isolated"] = network_cut
-        (directory / RESULT_FILE).write_text(json.dumps(metrics), encoding="utf-8")
-    except MemoryError:
-        return EXIT_MEMORY
-    except OSError as error:
-        if error.errno == errno.EFBIG:
-            return EXIT_FILE_SIZE
-        raise
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -49,8 +49,8 @@ class Track:
             (None: the evaluation fails instead), with its own ``fallback_accuracy_floor``.
         time_limit_s: wall-clock seconds the whole evaluation may take (the CPU-time limit
             is the same number).
-        memory_limit_mb: the evaluation process's address-space limit.
-        file_limit_mb: the largest file the evaluation process may write.
+        memory_limit_mb: the model process's address-space limit.
+        file_limit_mb: the largest file the model process may write.
         max_code_bytes: the largest ``model.py`` accepted, so that weights cannot hide in code.
         latency_queries: single-stream queries timed for the p90 latency (MLPerf: 1,024).
         latency_max_s: seconds after which the single-stream run stops with fewer queries.

@@ -401,8 +401,14 @@ class Harness:
         model: Module,
         division: Division,
         techniques: list[str] | tuple[str, ...] = (),
+        size_bytes: int | None = None,
     ) -> Result:
-        """Both scenarios, the accuracy and the size of ``model``, as one ``Result``."""
+        """Both scenarios, the accuracy and the size of ``model``, as one ``Result``.
+
+        ``model`` is a Module or any callable from a batch to logits with an ``eval()``
+        method (a proxy for a model in another process). ``size_bytes`` is the model's size
+        on disk; None measures ``model_size_bytes(model)``.
+        """
         validate_techniques(division, techniques)
         model.eval()
         with tinytorch.no_grad(), num_threads_limited(self.num_threads):
@@ -422,7 +428,7 @@ class Harness:
             list(techniques),
             accuracy,
             self.quality_target,
-            model_size_bytes(model),
+            model_size_bytes(model) if size_bytes is None else size_bytes,
             stream,
             batch,
             system,
