@@ -38,8 +38,9 @@ project's shared 2-core machine:
    number of channels, and the first layer's im2col copy depends on its one input channel
    only: what pruning saves per image (15 us) is less than half of what remains. More pruning
    leaves the accuracy budget: ``--amount 0.7`` loses 1.36 points (1.14x at batch 1),
-   ``--amount 0.8`` 3.90 points (1.19x). Half the channels and one epoch (``--amount 0.5 --tune-epochs 1``): -0.63
-   points, 1.6-1.8x at batches 64 and 256 (ratios move by 0.2-0.3 between runs here).
+   ``--amount 0.8`` 3.90 points (1.19x). Half the channels and one epoch
+   (``--amount 0.5 --tune-epochs 1``): -0.63 points, 1.6-1.8x at batches 64 and 256 (ratios
+   move by 0.2-0.3 between runs here).
    ``--only channels`` runs this target alone (about two minutes).
 
 ``--fast`` runs the same code in about a minute on TinyDigits, a smoke test rather than a
