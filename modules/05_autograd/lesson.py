@@ -118,8 +118,9 @@ print("unbroadcast (2, 3, 4) -> (3, 1):", unbroadcast(g, (3, 1)).shape)
 #
 # After forward has run, record the call when all of these hold: gradients are enabled
 # (`grad_mode.is_grad_enabled()`), at least one Tensor argument requires grad, and the output
-# is a float array. Then fill the context: `ctx.function = cls`, `ctx.needs_input_grad` (one
-# bool per argument), `ctx.next_steps` (per argument: the input's `grad_fn` if it has one, the
+# is a float array (`apply` has already set `ctx.needs_input_grad`, one bool per argument, all
+# False under `no_grad`, before forward ran). Then fill the context: `ctx.function = cls`,
+# `ctx.next_steps` (per argument: the input's `grad_fn` if it has one, the
 # input tensor itself if it is a leaf that needs grad, else `None`), `ctx.shape` and
 # `ctx.dtype` of the output; give the arguments and the output to `ctx.remember_versions`
 # (so that backward can tell whether a saved array was changed in place since); mark the output

@@ -5,6 +5,7 @@ import pytest
 
 import tinytorch
 from tests.helpers import assert_close, check_op, random_array
+from tinytorch.autograd import Function
 
 pytestmark = pytest.mark.module05
 
@@ -323,3 +324,24 @@ def test_inference_mode_false_keeps_the_current_mode():
         assert not (w * 2).requires_grad
     with tinytorch.inference_mode(), tinytorch.enable_grad():
         assert (w * 2).requires_grad
+
+
+def test_forward_reads_needs_input_grad_before_it_runs() -> None:
+    # As in PyTorch, forward can skip work that only backward needs
+    seen = []
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, a, b, scale):
+            seen.append(ctx.needs_input_grad)
+            return a * b * scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad, None
+
+    a, b = tinytorch.ones(2, requires_grad=True), tinytorch.ones(2)
+    Probe.apply(a, b, 2.0)
+    with tinytorch.no_grad():
+        Probe.apply(a, b, 2.0)
+    assert seen == [(True, False, False), (False, False, False)]

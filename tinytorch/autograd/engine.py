@@ -79,7 +79,11 @@ def _accumulate_into_leaf(leaf: tensor.Tensor, grad: np.ndarray, shared: bool) -
 
 def _returned_twice(returned: object, input_grads: tuple) -> bool:
     """Whether a backward returned the same array object for more than one input."""
-    return sum(other is returned for other in input_grads) > 1
+    count = 0
+    for other in input_grads:  # a plain loop: faster than a generator for two or three items
+        if other is returned:
+            count += 1
+    return count > 1
 
 
 def run_backward(root: tensor.Tensor, gradient: np.ndarray, retain_graph: bool = False) -> None:

@@ -42,11 +42,13 @@ from tinytorch.autograd import grad_mode
 class Context:
     """What one call of a ``Function`` remembers for its backward, and its place in the graph.
 
+    Set by ``Function.apply`` before forward runs, so forward may read it:
+        needs_input_grad: one bool per forward argument (``needs_input_grad``).
+
     Attributes set by ``Function.apply`` when it records the call:
         function: the ``Function`` subclass that made the output.
         next_steps: one entry per forward argument: the ``Context`` that made that input, the
             input itself if it is a leaf tensor that requires grad, or ``None``.
-        needs_input_grad: one bool per forward argument.
         shape, dtype: of the output, so the engine can check and shape incoming gradients.
         retained: the output tensor if ``retain_grad()`` was called on it, else ``None``.
         saved_versions: [(version counter, version, array, position)] for each argument or
@@ -83,12 +85,14 @@ class Context:
         saved = self.__dict__.get("saved")
         if not saved:
             return
+        tensor_type = tensor.Tensor
         versions = []
         for position, item in enumerate((*args, output)):
-            if isinstance(item, tensor.Tensor) and _is_one_of(item._data, saved):
+            if isinstance(item, tensor_type) and _is_one_of(item._data, saved):
                 counter = item._version_counter
                 versions.append((counter, counter.value, item._data, position))
-        self.saved_versions = versions
+        if versions:
+            self.saved_versions = versions
 
     def _modified_message(self, now: int, expected: int, array: Any, position: int) -> str:
         """PyTorch's words for a saved tensor changed in place, naming where it came from."""
@@ -145,6 +149,19 @@ def _is_one_of(array: np.ndarray, arrays: Sequence[Any]) -> bool:
     return False
 
 
+def needs_input_grad(args: Sequence[Any]) -> tuple[bool, ...]:
+    """One bool per argument of an operation: whether backward will be asked for its gradient.
+
+    True for a Tensor that requires grad while gradients are recorded; all False under
+    ``no_grad``. ``Function.apply`` sets it as ``ctx.needs_input_grad`` before forward runs,
+    so that forward can skip what only backward needs (max pooling's argmax, for instance).
+    """
+    if not grad_mode.is_grad_enabled():
+        return (False,) * len(args)
+    tensor_type = tensor.Tensor
+    return tuple([isinstance(arg, tensor_type) and arg._requires_grad for arg in args])
+
+
 class Function:
     """Base class of differentiable operations; subclasses define ``forward`` and ``backward``."""
 
@@ -167,6 +184,7 @@ class Function:
         tensor_type = tensor.Tensor
         ctx = Context()
         arrays = [arg._data if isinstance(arg, tensor_type) else arg for arg in args]
+        ctx.needs_input_grad = needs_input_grad(args)  # before forward: it may skip work
         try:
             if _recorder is None:
                 result = cls.forward(ctx, *arrays)
@@ -178,16 +196,12 @@ class Function:
         # BEGIN SOLUTION 05 | stub: return output
         if not grad_mode.is_grad_enabled():
             return output
-        needs_input_grad = tuple(
-            isinstance(arg, tensor_type) and arg._requires_grad for arg in args
-        )
-        if not any(needs_input_grad) or output._data.dtype.kind != "f":
+        needs = ctx.needs_input_grad
+        if not any(needs) or output._data.dtype.kind != "f":
             return output  # nothing to differentiate, or an integer/bool result (x.long())
         ctx.function = cls
-        ctx.needs_input_grad = needs_input_grad
         ctx.next_steps = tuple(
-            (arg.grad_fn or arg) if needed else None
-            for arg, needed in zip(args, needs_input_grad, strict=True)
+            [(arg.grad_fn or arg) if needed else None for arg, needed in zip(args, needs)]
         )
         ctx.shape = output._data.shape
         ctx.dtype = output._data.dtype

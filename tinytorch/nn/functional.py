@@ -532,7 +532,9 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 # ---------------------------------------------------------------------- spatial (module 09)
 def _ints(value: int | Sequence[int], count: int, name: str, op: str) -> tuple[int, ...]:
     """``value`` as ``count`` ints: 3 -> (3, 3); a sequence must have ``count`` entries."""
-    values = (value,) * count if isinstance(value, int) else tuple(value)
+    if isinstance(value, int):
+        return (value,) * count
+    values = tuple(value)
     if len(values) != count or not all(isinstance(v, int) for v in values):
         raise ValueError(f"{op}: {name} must be an int or {count} ints, got {value!r}")
     return values
@@ -586,7 +588,7 @@ def _check_conv(
             f"{op}: bias of shape {tuple(bias.shape)} must have shape ({out_channels},), "
             f"one entry per output channel of weight {tuple(weight.shape)}"
         )
-    if input.dtype != weight.dtype:
+    if input._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"{op}: input is {input.dtype} but weight is {weight.dtype}; convert one of them "
             f"(e.g. x.to({weight.dtype}))"
