@@ -7,7 +7,6 @@ loads this file, before any test file is collected. The pytest runs that tests s
 workspace, whose tests/ holds a copy of this file) inherit the variable and hide it too.
 """
 
-import importlib.abc
 import os
 import sys
 
@@ -15,19 +14,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-
-WITHOUT_TORCH = "TINYTORCH_TESTS_WITHOUT_TORCH"
-
-
-class HideTorch(importlib.abc.MetaPathFinder):
-    """A meta-path finder that makes ``import torch`` fail as if PyTorch were not installed."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            message = f"No module named {name!r} ({WITHOUT_TORCH}=1 hides PyTorch)"
-            raise ModuleNotFoundError(message, name=name)
-        return None
-
+from tests.helpers import WITHOUT_TORCH, HideTorch
 
 if os.environ.get(WITHOUT_TORCH) == "1":
     if "torch" in sys.modules:

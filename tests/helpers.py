@@ -13,6 +13,7 @@ gradient, and every input's gradient must match.
 
 from __future__ import annotations
 
+import importlib.abc
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,18 @@ import numpy as np
 import pytest
 
 import tinytorch
+
+WITHOUT_TORCH = "TINYTORCH_TESTS_WITHOUT_TORCH"
+"""Set to 1, the tests run as where PyTorch is not installed (``tests/conftest.py``)."""
+
+
+class HideTorch(importlib.abc.MetaPathFinder):
+    """A meta-path finder that makes ``import torch`` fail as if PyTorch were not installed."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "torch" or name.startswith("torch."):
+            message = f"No module named {name!r} ({WITHOUT_TORCH}=1 hides PyTorch)"
+            raise ModuleNotFoundError(message, name=name)
 
 
 def torch_or_skip() -> Any:
