@@ -37,7 +37,7 @@ if os.environ.get(WITHOUT_TORCH) == "1":  # this session hides PyTorch: every ru
     WITH_TORCH = []
 else:
     WITH_TORCH = REGIONS if FULL else REGIONS[::40]
-WITHOUT_TORCH_SAMPLE = REGIONS if FULL else REGIONS[20::40]  # disjoint from REGIONS[::40]
+WITHOUT_TORCH_SAMPLE = REGIONS if FULL else REGIONS[10::20]  # disjoint from REGIONS[::40]
 CASES = [pytest.param(region, False, id=region.location) for region in WITH_TORCH] + [
     pytest.param(region, True, id=f"{region.location}-without-torch")
     for region in WITHOUT_TORCH_SAMPLE
