@@ -39,15 +39,17 @@ def conv2d_loops(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups
     return out
 
 
-def pool_loops(x, kernel, stride, padding, reduce, fill):
-    """reduce over every kernel window of x padded with ``fill``: (N, C, OH, OW)."""
+def pool_loops(x, kernel, stride, padding, reduce, fill, dilation=1):
+    """reduce over every kernel window (taps ``dilation`` apart) of x padded with ``fill``."""
     x = np.pad(x, ((0, 0), (0, 0), (padding,) * 2, (padding,) * 2), constant_values=fill)
-    oh, ow = (x.shape[2] - kernel) // stride + 1, (x.shape[3] - kernel) // stride + 1
+    reach = dilation * (kernel - 1) + 1  # the pixels a window spans
+    oh, ow = (x.shape[2] - reach) // stride + 1, (x.shape[3] - reach) // stride + 1
     out = np.zeros(x.shape[:2] + (oh, ow), x.dtype)
     for i in range(oh):
         for j in range(ow):
-            window = x[:, :, i * stride : i * stride + kernel, j * stride : j * stride + kernel]
-            out[:, :, i, j] = reduce(window)
+            rows = slice(i * stride, i * stride + reach, dilation)
+            cols = slice(j * stride, j * stride + reach, dilation)
+            out[:, :, i, j] = reduce(x[:, :, rows, cols])
     return out
 
 
@@ -89,6 +91,13 @@ def test_max_and_avg_pooling_reduce_each_window(kernel, stride, padding) -> None
     averaged = F.avg_pool2d(tinytorch.tensor(x), kernel, stride, padding)
     expected = pool_loops(x, kernel, stride, padding, lambda v: v.mean(axis=(2, 3)), 0.0)
     np.testing.assert_allclose(averaged.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_dilated_max_pooling_takes_every_other_pixel() -> None:
+    x = random_array((2, 3, 8, 7))
+    pooled = F.max_pool2d(tinytorch.tensor(x), 3, stride=2, padding=1, dilation=2)
+    expected = pool_loops(x, 3, 2, 1, lambda v: v.max(axis=(2, 3)), -np.inf, dilation=2)
+    np.testing.assert_array_equal(pooled.numpy(), expected)
 
 
 def test_avg_pooling_can_leave_the_padding_out_of_the_mean() -> None:
