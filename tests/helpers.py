@@ -13,6 +13,7 @@ gradient, and every input's gradient must match.
 
 from __future__ import annotations
 
+import importlib.abc
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,18 @@ import numpy as np
 import pytest
 
 import tinytorch
+
+WITHOUT_TORCH = "TINYTORCH_TESTS_WITHOUT_TORCH"
+"""Set to 1, the tests run as where PyTorch is not installed (``tests/conftest.py``)."""
+
+
+class HideTorch(importlib.abc.MetaPathFinder):
+    """A meta-path finder that makes ``import torch`` fail as if PyTorch were not installed."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "torch" or name.startswith("torch."):
+            message = f"No module named {name!r} ({WITHOUT_TORCH}=1 hides PyTorch)"
+            raise ModuleNotFoundError(message, name=name)
 
 
 def torch_or_skip() -> Any:
@@ -299,3 +312,59 @@ INDEXED_OPS: dict[str, tuple[Callable[..., Any], tuple[tuple[int, ...], np.ndarr
         ((3, 4), np.array([True, False, True, False])),
     ),
 }
+
+
+# ---------------------------------------------------------------------- NumPy references
+# Plain NumPy forms shared by the ``test_numpy_reference.py`` files (no PyTorch needed).
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """exp(x - max) / sum exp(x - max) along ``axis``; a row of only -inf gives zeros."""
+    row_max = x.max(axis=axis, keepdims=True)
+    exp = np.exp(x - np.where(np.isneginf(row_max), 0, row_max))
+    return exp / np.maximum(exp.sum(axis=axis, keepdims=True), np.finfo(exp.dtype).tiny)
+
+
+def attention(
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: Any = 0.0, scale: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """softmax(Q K^T * scale + mask) V for q (..., L, E), k (..., S, E), v (..., S, Ev), and the
+    weights (..., L, S); ``scale`` is 1 / sqrt(E) by default, ``mask`` is added to the scores."""
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    weights = softmax(q @ np.swapaxes(k, -1, -2) * scale + mask)
+    return weights @ v, weights
+
+
+def keep_mask(keep: np.ndarray) -> np.ndarray:
+    """The additive float mask of a bool mask: 0 where ``keep`` is True, -inf elsewhere."""
+    return np.where(keep, 0.0, -np.inf).astype(np.float32)
+
+
+def multihead_attention(
+    mha: Any, query: np.ndarray, key: np.ndarray, value: np.ndarray, keep: Any = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """The forward of ``nn.MultiheadAttention`` ``mha`` in NumPy, batch first: (N, T, E).
+
+    Rows [0, E), [E, 2E), [2E, 3E) of ``in_proj_weight`` project q, k, v; head h gets
+    features [h D, (h + 1) D); ``keep`` (broadcasting to (N, H, L, S)) marks what may be
+    attended. Returns the output (N, L, E) and the weights of every head (N, H, L, S).
+    """
+    weight, bias = as_numpy(mha.in_proj_weight), as_numpy(mha.in_proj_bias)
+    projected = []
+    for part, x in enumerate((query, key, value)):
+        rows = slice(part * mha.embed_dim, (part + 1) * mha.embed_dim)
+        y = x @ weight[rows].T + bias[rows]  # (N, T, E)
+        heads = y.reshape(*y.shape[:2], mha.num_heads, mha.head_dim)  # (N, T, H, D)
+        projected.append(heads.transpose(0, 2, 1, 3))  # (N, H, T, D)
+    out, weights = attention(*projected, keep_mask(keep))  # (N, H, L, D), (N, H, L, S)
+    out = out.transpose(0, 2, 1, 3).reshape(query.shape)  # (N, L, E)
+    return out @ as_numpy(mha.out_proj.weight).T + as_numpy(mha.out_proj.bias), weights
+
+
+def layer_norm(
+    x: np.ndarray, weight: Any = 1.0, bias: Any = 0.0, dims: int = 1, eps: float = 1e-5
+) -> np.ndarray:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last ``dims`` dims (biased var)."""
+    axes = tuple(range(-dims, 0))
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias

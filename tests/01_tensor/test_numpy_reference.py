@@ -60,6 +60,10 @@ REDUCTIONS = {
     "std": (lambda a, d, k: a.std(d, keepdim=k), lambda a, d, k: a.std(d, ddof=1, keepdims=k)),
     "max": (lambda a, d, k: a.max(d, keepdim=k)[0], lambda a, d, k: a.max(d, keepdims=k)),
     "min": (lambda a, d, k: a.min(d, keepdim=k)[0], lambda a, d, k: a.min(d, keepdims=k)),
+    "logsumexp": (
+        lambda a, d, k: a.logsumexp(d, keepdim=k),
+        lambda a, d, k: np.log(np.exp(a).sum(d, keepdims=k)),
+    ),
 }
 
 
@@ -120,6 +124,8 @@ def test_shape_ops_match_numpy() -> None:
     a = random_array((2, 3, 4))
     x = tinytorch.tensor(a)
     assert_matches(x.reshape(4, -1), a.reshape(4, -1))
+    assert_matches(x.repeat(2, 1, 3), np.tile(a, (2, 1, 3)))
+    assert_matches(x.repeat(2, 1, 1, 1), np.tile(a, (2, 1, 1, 1)))
     assert_matches(x.transpose(0, 2), a.transpose(2, 1, 0))
     assert_matches(x.permute(1, 2, 0), a.transpose(1, 2, 0))
     assert_matches(x.unsqueeze(1), a[:, None])

@@ -11,6 +11,7 @@ import pytest
 
 import tinytorch
 import tinytorch.nn.functional as F
+from tests.helpers import softmax
 
 pytestmark = pytest.mark.module02
 needs_autograd = pytest.mark.module05
@@ -20,11 +21,6 @@ erf = np.vectorize(math.erf)
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x))
-
-
-def softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    shifted = np.exp(x - x.max(axis=axis, keepdims=True))
-    return shifted / shifted.sum(axis=axis, keepdims=True)
 
 
 def gelu_tanh(x: np.ndarray) -> np.ndarray:

@@ -74,3 +74,20 @@ def test_matmul_gradients_are_the_transposed_products() -> None:
     grad_a, grad_b = gradients(lambda x, y: x @ y, a, b, upstream=upstream)
     np.testing.assert_allclose(grad_a, upstream @ b.T, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(grad_b, a.T @ upstream, rtol=1e-4, atol=1e-5)
+
+
+def test_gradient_through_a_cast_comes_back_in_the_inputs_dtype() -> None:
+    a = random_array((2, 3))
+    upstream = np.random.standard_normal((2, 3))  # float64, as the cast's output
+    (grad,) = gradients(lambda x: x.double() * 2, a, upstream=upstream)
+    assert grad.dtype == np.float32
+    np.testing.assert_allclose(grad, (2 * upstream).astype(np.float32), rtol=1e-6)
+
+
+def test_repeat_gradient_sums_the_copies() -> None:
+    a = random_array((2, 3))
+    upstream = random_array((2, 2, 6))  # a, viewed as (1, 2, 3), tiled (2, 1, 2) times
+    (grad,) = gradients(lambda x: x.repeat(2, 1, 2), a, upstream=upstream)
+    copies = upstream.reshape(2, 1, 1, 2, 2, 3)  # (r0, s0, r1, s1, r2, s2)
+    expected = copies.sum(axis=(0, 2, 4)).reshape(2, 3)
+    np.testing.assert_allclose(grad, expected, rtol=1e-5, atol=1e-6)
