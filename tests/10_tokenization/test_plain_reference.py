@@ -34,7 +34,7 @@ def merge_all(word: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
 def reference_merges(word_counts: dict[str, int], num_merges: int) -> list[tuple[int, int]]:
     words = {word: list(word.encode("utf-8")) for word in word_counts}
     merges = []
-    while len(merges) < num_merges:
+    for _ in range(num_merges):
         pairs = Counter()
         for word, ids in words.items():
             for pair in zip(ids, ids[1:]):
