@@ -54,13 +54,13 @@ def cross_entropy_rows(x, target, weight, ignore_index, smoothing):
     """Per-row loss and the weight each row adds to the 'mean' divisor, for x (M, C)."""
     log_p = log_softmax(x, axis=1)
     w = np.ones(x.shape[1], x.dtype) if weight is None else weight
-    counted = target != ignore_index
-    safe = np.where(counted, target, 0)
+    kept = target != ignore_index
+    safe = np.where(kept, target, 0)
     rows = np.arange(len(x))
     hard = -w[safe] * log_p[rows, safe]
     smooth = -(w * log_p).sum(axis=1) / x.shape[1]
-    loss = ((1 - smoothing) * hard + smoothing * smooth) * counted
-    return loss, w[safe] * counted
+    loss = ((1 - smoothing) * hard + smoothing * smooth) * kept
+    return loss, w[safe] * kept
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
