@@ -209,9 +209,7 @@ check("bias=False registers None", nn.Conv2d(3, 8, 3, bias=False).bias is None)
 # `AdaptiveAvgPool2d.backward`
 #
 # - `window_max`: pad with $-\infty$, then keep a running maximum over the kernel taps, and
-#   the tap that won (ties go to the first; NaN propagates). `MaxPool2d.forward` needs the
-#   winners only for backward: when no gradient will be asked for (`ctx.needs_input_grad`),
-#   the code before your region returns `window_maxima`, the maxima alone.
+#   the tap that won (ties go to the first; NaN propagates).
 # - `MaxPool2d.backward`: each window's gradient goes only to its winner.
 #   `max_pool_indices`: the winner as a flat `row * W + col` in its plane.
 # - `average_divisor`: how many pixels each window averages: pool a plane of ones that

@@ -72,29 +72,6 @@ def window_max(
     # END SOLUTION
 
 
-def window_maxima(
-    x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair
-) -> np.ndarray:
-    """The maximum of every window of x (N, C, H, W) padded with -inf: (N, C, OH, OW).
-
-    ``window_max``'s values without its winners: what a forward pass needs when no backward
-    will follow (``ctx.needs_input_grad``), as PyTorch's max pooling keeps no indices then.
-    One ``np.maximum`` per kernel tap instead of five NumPy calls (``benchmarks/compression.py``
-    times LeNet-5's forward pass); ``np.maximum`` propagates NaN, as ``window_max`` does.
-    """
-    padded = pad_spatial(x, padding, value=-np.inf)
-    out_size = (
-        output_size(padded.shape[2], kernel[0], stride[0], dilation[0]),
-        output_size(padded.shape[3], kernel[1], stride[1], dilation[1]),
-    )
-    taps = kernel_taps(kernel, stride, dilation, out_size)
-    _, rows, cols = next(taps)
-    best = padded[:, :, rows, cols].copy()
-    for _, rows, cols in taps:
-        np.maximum(best, padded[:, :, rows, cols], out=best)
-    return best
-
-
 class MaxPool2d(Function):
     """out[n, c, i, j] = max of window (i, j) of channel c; padding counts as -inf.
 
@@ -107,8 +84,6 @@ class MaxPool2d(Function):
     def forward(
         ctx: Context, x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair
     ) -> np.ndarray:
-        if not ctx.needs_input_grad[0]:  # no backward will follow: no winners to remember
-            return window_maxima(x, kernel, stride, padding, dilation)
         # BEGIN SOLUTION 09
         out, winner = window_max(x, kernel, stride, padding, dilation)
         ctx.save_for_backward(winner)
