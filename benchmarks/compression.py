@@ -33,8 +33,8 @@ project's shared 2-core machine:
    Measured: 60% of the channels of every layer but the last removed (61,706 -> 9,622
    parameters) and three epochs of fine-tuning, 98.67% -> 97.78% (-0.89 points); forward
    about 2.0x faster at batch 64 and at batch 256 (ratios of medians and of minima 1.97-2.29x),
-   but only 1.14x at batch 1 (0.123 -> 0.108 ms). The target is met for batches, not for
-   single images: one image costs the same dozen or so NumPy calls per layer whatever the
+   but only 1.13-1.14x at batch 1 (about 0.15 ms a forward). The target is met for batches, not
+   for single images: one image costs the same dozen or so NumPy calls per layer whatever the
    number of channels, and the first layer's im2col copy depends on its one input channel
    only: what pruning saves per image (15 us) is less than half of what remains. More pruning
    leaves the accuracy budget: ``--amount 0.7`` loses 1.36 points (1.14x at batch 1),
