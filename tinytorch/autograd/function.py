@@ -80,7 +80,8 @@ class Context:
         """Note the version of each tensor (an argument or the output) whose array was saved.
 
         ``saved_tensors`` compares them with the versions at backward time. The output counts
-        as position ``len(args)``.
+        as position ``len(args)``. Plain loops with ``is``: this runs once per recorded
+        operation, and a generator or a set of ids would cost more than the few comparisons.
         """
         saved = self.__dict__.get("saved")
         if not saved:
@@ -88,9 +89,14 @@ class Context:
         tensor_type = tensor.Tensor
         versions = []
         for position, item in enumerate((*args, output)):
-            if isinstance(item, tensor_type) and _is_one_of(item._data, saved):
-                counter = item._version_counter
-                versions.append((counter, counter.value, item._data, position))
+            if not isinstance(item, tensor_type):
+                continue
+            data = item._data
+            for kept in saved:
+                if kept is data:
+                    counter = item._version_counter
+                    versions.append((counter, counter.value, data, position))
+                    break
         if versions:
             self.saved_versions = versions
 
@@ -139,14 +145,6 @@ def call_backward(node: Context, grad_output: np.ndarray) -> Any:
     if _recorder is None:
         return node.function.backward(node, grad_output)
     return _recorder.record_backward(node, grad_output)
-
-
-def _is_one_of(array: np.ndarray, arrays: Sequence[Any]) -> bool:
-    """Whether ``array`` is one of ``arrays`` (the same object, not equal values)."""
-    for other in arrays:
-        if other is array:
-            return True
-    return False
 
 
 def needs_input_grad(args: Sequence[Any]) -> tuple[bool, ...]:

@@ -220,7 +220,14 @@ def _check_class_target(
 
 
 def _check_class_range(name: str, target: Tensor, num_classes: int, ignore_index: int) -> None:
+    """Raise for a class index outside [0, num_classes) that is not ``ignore_index``.
+
+    The smallest and largest index settle the usual case in two reductions; only a target
+    with an index out of range (maybe ``ignore_index``) is checked element by element.
+    """
     indices = target._data
+    if indices.size == 0 or (indices.min() >= 0 and indices.max() < num_classes):
+        return
     bad = (indices != ignore_index) & ((indices < 0) | (indices >= num_classes))
     if bad.any():
         raise IndexError(

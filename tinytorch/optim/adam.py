@@ -91,11 +91,12 @@ class Adam(Optimizer):
             np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             exp_avg_sq = max_exp_avg_sq
         bias_correction1 = 1 - beta1 ** state["step"]
-        bias_correction2 = 1 - beta2 ** state["step"]
+        root_correction2 = math.sqrt(1 - beta2 ** state["step"])
+        # lr / c1 * m / (sqrt(v) / r2 + eps) = (lr * r2 / c1) * m / (sqrt(v) + eps * r2), with
+        # c1 = 1 - beta1**t and r2 = sqrt(1 - beta2**t): the right side is one array op fewer.
         denominator = np.sqrt(exp_avg_sq, out=scratch)
-        denominator /= math.sqrt(bias_correction2)
-        denominator += group["eps"]  # sqrt(v / (1 - beta2**t)) + eps
+        denominator += group["eps"] * root_correction2
         update = np.divide(exp_avg, denominator, out=scratch)
-        update *= lr / bias_correction1
+        update *= lr * root_correction2 / bias_correction1
         param._data -= update
         # END SOLUTION
