@@ -241,8 +241,16 @@ def test_versions_match_pytorch():
         lambda lib, x: _sub_at_index_of_softmax(x),
         lambda lib, x: _change_saved_input_under_no_grad(lib, x),
         lambda lib, x: _change_saved_input_through_a_view(lib, x),
+        lambda lib, x: _change_the_input_of_a_linear_layer(lib, x),
     ],
-    ids=["exp_add_", "setitem_no_backward", "softmax_sub", "no_grad_change", "view_change"],
+    ids=[
+        "exp_add_",
+        "setitem_no_backward",
+        "softmax_sub",
+        "no_grad_change",
+        "view_change",
+        "linear_input",
+    ],
 )
 def test_modified_saved_tensor_raises_like_pytorch(program):
     torch = torch_or_skip()
@@ -272,6 +280,13 @@ def _change_saved_input_through_a_view(lib, x):
     h = x + 0
     y = h.exp() * h
     h.detach()[0].zero_()
+    y.sum().backward()
+
+
+def _change_the_input_of_a_linear_layer(lib, x):
+    inputs = lib.ones(4, 3)  # saved as rows, a reshaped view of its memory
+    y = lib.nn.functional.linear(inputs, x)
+    inputs.add_(1)
     y.sum().backward()
 
 

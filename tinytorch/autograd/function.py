@@ -77,23 +77,34 @@ class Context:
         return self.saved
 
     def remember_versions(self, args: Sequence[Any], output: tensor.Tensor) -> None:
-        """Note the version of each tensor (an argument or the output) whose array was saved.
+        """Note the version of each tensor (an argument or the output) whose memory was saved.
 
-        ``saved_tensors`` compares them with the versions at backward time. The output counts
-        as position ``len(args)``. Plain loops with ``is``: this runs once per recorded
-        operation, and a generator or a set of ids would cost more than the few comparisons.
+        A saved array counts when it is that tensor's array or another view of the same
+        memory (``x.reshape(-1, n)`` saves x too), as PyTorch's version counters belong to
+        the memory. Arrays are compared by their memory's owner, ``a.base`` for a view and
+        ``a`` itself otherwise: NumPy points a view of a view straight at the owner.
+        ``saved_tensors`` compares the versions with those at backward time. The output
+        counts as position ``len(args)``. Plain loops, inlined: this runs for every recorded
+        operation, and a helper function or a generator would cost more than the comparisons.
         """
         saved = self.__dict__.get("saved")
         if not saved:
             return
+        owners = []
+        for kept in saved:
+            if isinstance(kept, np.ndarray):
+                base = kept.base
+                owners.append(kept if base is None else base)
         tensor_type = tensor.Tensor
         versions = []
         for position, item in enumerate((*args, output)):
             if not isinstance(item, tensor_type):
                 continue
             data = item._data
-            for kept in saved:
-                if kept is data:
+            base = data.base
+            memory = data if base is None else base
+            for owner in owners:
+                if owner is memory:
                     counter = item._version_counter
                     versions.append((counter, counter.value, data, position))
                     break
