@@ -137,8 +137,8 @@ def log_softmax_array(a: np.ndarray, axis: int | None) -> np.ndarray:
     number instead of log(0) = -inf, and subtracting m keeps every exponent <= 0.
     """
     # BEGIN SOLUTION 02
-    shifted = a - np.max(a, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = a - a.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     # END SOLUTION
 
 
@@ -308,8 +308,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axis: int | None) -> np.ndarray:
         # BEGIN SOLUTION 02
-        exps = np.exp(a - np.max(a, axis=axis, keepdims=True))
-        out = exps / np.sum(exps, axis=axis, keepdims=True)
+        exps = np.exp(a - a.max(axis=axis, keepdims=True))
+        out = exps / exps.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -319,7 +319,7 @@ class Softmax(Function):
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         # BEGIN SOLUTION 05
         (out,) = ctx.saved_tensors
-        weighted = np.sum(grad * out, axis=ctx.axis, keepdims=True)
+        weighted = (grad * out).sum(axis=ctx.axis, keepdims=True)
         return out * (grad - weighted), None
         # END SOLUTION
 
@@ -343,7 +343,7 @@ class LogSoftmax(Function):
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         # BEGIN SOLUTION 05
         (out,) = ctx.saved_tensors
-        return grad - np.exp(out) * np.sum(grad, axis=ctx.axis, keepdims=True), None
+        return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True), None
         # END SOLUTION
 
 

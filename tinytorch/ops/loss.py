@@ -173,7 +173,7 @@ class CrossEntropy(Function):
         q, divisor = target_distribution(
             target_rows, scores.shape[1], weight, ignore_index, label_smoothing, input.dtype
         )
-        loss = -np.sum(q * log_probs, axis=1)  # (M,)
+        loss = -(q * log_probs).sum(axis=1)  # (M,)
         ctx.save_for_backward(log_probs, q, weight)
         ctx.input_shape, ctx.label_smoothing = input.shape, label_smoothing
         ctx.reduction, ctx.divisor = reduction, divisor
@@ -186,7 +186,7 @@ class CrossEntropy(Function):
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         # BEGIN SOLUTION 05
         log_probs, q, weight = ctx.saved_tensors
-        upstream = np.reshape(unreduce_grad(grad, ctx.reduction, ctx.divisor), (-1, 1))
+        upstream = unreduce_grad(grad, ctx.reduction, ctx.divisor).reshape(-1, 1)
         grad_input = grad_target = None
         if ctx.needs_input_grad[0]:
             grad_rows = (np.exp(log_probs) * q.sum(axis=1, keepdims=True) - q) * upstream
@@ -230,7 +230,7 @@ class NLL(Function):
     def backward(ctx: Context, grad: np.ndarray) -> tuple:
         # BEGIN SOLUTION 05
         safe_target, weights = ctx.saved_tensors
-        upstream = np.reshape(unreduce_grad(grad, ctx.reduction, ctx.divisor), -1)
+        upstream = unreduce_grad(grad, ctx.reduction, ctx.divisor).reshape(-1)
         grad_rows = np.zeros(
             (len(weights), ctx.input_shape[-1 if len(ctx.input_shape) == 1 else 1]), weights.dtype
         )
