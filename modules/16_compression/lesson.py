@@ -249,7 +249,7 @@ check("soft gradient = T^2 (q_T - p_T) / T / N", np.allclose(student.grad.numpy(
 # Whether the teacher helps depends on the experiment, and the benchmark shows both cases.
 # On MNIST the teacher (784-256-128-10, 98.3% on the test split) knows far more than 3,000
 # labelled images teach a 784-32-16-10 student (9.1x fewer parameters): over seeds 0-2 the
-# student reaches 91.01% ± 0.28 alone and 92.56% ± 0.21 distilled, +1.55 points, where
+# student reaches 91.01% ± 0.28 alone and 92.82% ± 0.26 distilled, +1.82 points, where
 # soft targets act as a regulariser on the small training set ($T = 8$, $\alpha = 0.9$,
 # picked on a validation split). On TinyDigits the teacher (97.6%) is barely better than what
 # the data allow, and distillation does not help: with 300 labelled images, -0.87 points
@@ -393,15 +393,15 @@ check("the sparse file is >= 4x smaller than the dense one", dense_bytes >= 4 * 
 # fine-tuning or a teacher. `benchmarks/compression.py` measures all of it on MNIST; on the
 # project's shared 2-core machine, with one BLAS thread, it measured:
 #
-# - the MLP pruned to 90% and fine-tuned: 98.20% -> 97.91%, in a file 7.4x smaller;
+# - the MLP pruned to 90% and fine-tuned: 98.34% -> 98.04%, in a file 7.4x smaller;
 # - LeNet-5 with 60% of the channels of every layer but the last removed and three
-#   epochs of fine-tuning: 98.67% -> 97.78%, 6.4x fewer parameters, a forward pass about
+#   epochs of fine-tuning: 98.70% -> 97.84%, 6.4x fewer parameters, a forward pass about
 #   2x faster at batch 64 and at batch 256, but only 1.14x for a single image. One image
 #   costs about 0.14 ms of per-layer Python and NumPy calls (argument checks, dispatch,
 #   small allocations) whatever the number of channels: fewer channels remove arithmetic,
 #   not calls;
-# - distillation: +1.78 points for a student 9.1x smaller than its teacher, trained on
-#   3,000 labelled images (91.01% ± 0.28 alone, 92.78% ± 0.33 distilled, three seeds).
+# - distillation: +1.82 points for a student 9.1x smaller than its teacher, trained on
+#   3,000 labelled images (91.01% ± 0.28 alone, 92.82% ± 0.26 distilled, three seeds).
 #
 # ## Reflection
 #
