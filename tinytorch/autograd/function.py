@@ -85,7 +85,9 @@ class Context:
         ``a`` itself otherwise: NumPy points a view of a view straight at the owner.
         ``saved_tensors`` compares the versions with those at backward time. The output
         counts as position ``len(args)``. Plain loops, inlined: this runs for every recorded
-        operation, and a helper function or a generator would cost more than the comparisons.
+        operation, and a helper function or a generator would cost more than the comparisons
+        (calling ``acceleration.memory.owner_of``, which walks to the owning array to count
+        its bytes, made the smallest MLP's training step 2% slower).
         """
         saved = self.__dict__.get("saved")
         if not saved:
